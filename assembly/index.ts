@@ -1,0 +1,42 @@
+// The engine's exports: one wasm instance holds one translation table (the kernel's swapper_pg_dir
+// for TTBR1). No policy here: the host says which prot, which flags, which rules.
+import { configureGeometry } from "./geometry";
+import { safeRule } from "./descriptor";
+import { STATS, initFrames, resetFrames } from "./frames";
+import { mapRange, tableAttrs } from "./map";
+import { ERR } from "./status";
+import { RESULT } from "./walk";
+import { RANGES_STATE } from "./ranges";
+
+export { mapRange, changeRangeProt, unmapRange, walkOne, walkBatch, rangesInto };
+import { changeRangeProt } from "./change";
+import { unmapRange } from "./unmap";
+import { walkBatch, walkOne } from "./walk";
+import { rangesInto } from "./ranges";
+
+/** Bytes of the scratch buffer the host fills with batches (VAs in, PAs and levels out). */
+export const SCRATCH_BYTES: u32 = 1 << 21;
+const SCRATCH: usize = memory.data(<i32>SCRATCH_BYTES, 16);
+
+/**
+ * Sets the geometry, the table-descriptor attributes and the pgattr rule (0 = v6.1, 1 = v6.12+),
+ * and allocates the PGD. Returns 0, or -1 for a geometry Linux does not offer, -2 without memory.
+ */
+export function init(pageShift: u32, vaBits: u32, tableAttributes: u64, rule: u32): i32 {
+  if (!configureGeometry(pageShift, vaBits)) return -1;
+  tableAttrs = tableAttributes;
+  safeRule = rule;
+  return initFrames(__heap_base) ? 0 : -2;
+}
+
+/** Frees every table but the PGD and zeroes the counters. */
+export function reset(): void {
+  resetFrames();
+}
+
+/** Addresses of the areas the host reads and writes. */
+export function statsPtr(): usize { return STATS; }
+export function errPtr(): usize { return ERR; }
+export function resultPtr(): usize { return RESULT; }
+export function rangesStatePtr(): usize { return RANGES_STATE; }
+export function scratchPtr(): usize { return SCRATCH; }

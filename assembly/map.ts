@@ -1,0 +1,224 @@
+// map(): the kernel's __create_pgd_mapping, one function per level with the same loop shape:
+// mapTop (the pgd loop) -> mapUpper (alloc_init_p4d) -> mapPud (alloc_init_pud) -> mapContPmd
+// (alloc_init_cont_pmd) -> initPmd -> mapContPte (alloc_init_cont_pte) -> initPte.
+// Each call runs twice: a dry pass that reads, checks the kernel's BUG_ON rules and counts the
+// frames it needs, then, if nothing was refused and the frames could be reserved, the pass that
+// writes. So a refused or unaffordable map changes nothing.
+import { PMD_TABLE_PXN, PMD_TYPE_TABLE, PTE_CONT, PTE_TABLE_BIT, encodeOA, pgattrChangeIsSafe } from "./descriptor";
+import { allocFrame, countWrites, frameAddr, frameOf, reserveFrames } from "./frames";
+import { CONT_PMDS, CONT_PTES, PAGE_SHIFT, PUD_BLOCKS, TOP, addrEnd, entryIndex, entrySize } from "./geometry";
+import { E_NOMEM, E_UNSAFE, OK, fail } from "./status";
+
+export const NO_BLOCK_MAPPINGS: u32 = 1;
+export const NO_CONT_MAPPINGS: u32 = 2;
+export const NO_EXEC_MAPPINGS: u32 = 4;
+
+/** Attribute bits of every new table descriptor (UXNTable by default, as since v5.13). */
+export let tableAttrs: u64 = <u64>1 << 60;
+
+// State of the map call under way.
+let mapFlags: u32 = 0;
+let dry = true; // the checking pass
+let framesNeeded: u64 = 0; // counted by the dry pass
+let status: i32 = OK;
+
+/** The table a descriptor leads to; 0 stands for a table the dry pass has not allocated yet. */
+// @ts-ignore: decorator
+@inline function entryAt(table: usize, d: i32, addr: u64): usize {
+  return table + (<usize>entryIndex(addr, d) << 3);
+}
+
+/** Reads an entry; a not-yet-allocated table (0) reads as empty. */
+// @ts-ignore: decorator
+@inline function readEntry(table: usize, d: i32, addr: u64): u64 {
+  return table == 0 ? 0 : load<u64>(entryAt(table, d, addr));
+}
+
+/** A new table descriptor for `frame` (pXd_populate with the kernel's table prot). */
+function tableDescriptor(frame: u32): u64 {
+  let v = (<u64>frame << PAGE_SHIFT) | PMD_TYPE_TABLE | tableAttrs;
+  if (mapFlags & NO_EXEC_MAPPINGS) v |= PMD_TABLE_PXN;
+  return v;
+}
+
+/**
+ * The table below the level-d entry for `addr`: the one there, or a new one when the entry is
+ * empty. A non-table entry there is the kernel's pXd_bad() BUG. Returns its address, 0 for a table
+ * the dry pass counts as needed, or 1 after a refusal.
+ */
+function childTable(table: usize, d: i32, addr: u64): usize {
+  const old = readEntry(table, d, addr);
+  if (old == 0) {
+    if (dry) {
+      framesNeeded++;
+      return 0;
+    }
+    const frame = allocFrame(d - 1);
+    store<u64>(entryAt(table, d, addr), tableDescriptor(frame));
+    countWrites(d, 1);
+    return frameAddr(frame);
+  }
+  if ((old & PTE_TABLE_BIT) != 0 && (old & 1) != 0) return frameAddr(frameOf(old));
+  status = fail(E_UNSAFE, addr, d, old, PMD_TYPE_TABLE, 0);
+  return 1;
+}
+
+/** pXd_set_huge(): a block at level d, checked with pgattr_change_is_safe(). */
+function setBlock(table: usize, d: i32, addr: u64, phys: u64, prot: u64): void {
+  const neu = encodeOA(phys) | (prot & ~PTE_TABLE_BIT);
+  if (dry) {
+    const old = readEntry(table, d, addr);
+    if (!pgattrChangeIsSafe(old, neu)) status = fail(E_UNSAFE, addr, d, old, neu, 0);
+    return;
+  }
+  store<u64>(entryAt(table, d, addr), neu);
+  countWrites(d, 1);
+}
+
+/** init_pte(): one page descriptor per page of [addr, end). */
+function initPte(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
+  const step: u64 = <u64>1 << PAGE_SHIFT;
+  const first = entryAt(table, 0, addr);
+  let p = first;
+  const n = <usize>((end - addr) >> PAGE_SHIFT);
+  const stop = p + (n << 3);
+  // Within one PTE table the OA never crosses bit 48 or 50, so stepping the descriptor steps the OA.
+  let desc = encodeOA(phys) | prot;
+  if (dry) {
+    if (table == 0) return; // a new table: every old entry is 0, always safe
+    for (; p < stop; p += 8, desc += step) {
+      const old = load<u64>(p);
+      if (!pgattrChangeIsSafe(old, desc)) {
+        status = fail(E_UNSAFE, addr + (<u64>(p - first) << (PAGE_SHIFT - 3)), 0, old, desc, 0);
+        return;
+      }
+    }
+    return;
+  }
+  // The hot loop: four stores per turn.
+  const stop4 = stop - 24;
+  for (; p < stop4; p += 32, desc += step << 2) {
+    store<u64>(p, desc);
+    store<u64>(p, desc + step, 8);
+    store<u64>(p, desc + (step << 1), 16);
+    store<u64>(p, desc + step * 3, 24);
+  }
+  for (; p < stop; p += 8, desc += step) store<u64>(p, desc);
+  countWrites(0, <u64>n);
+}
+
+/** alloc_init_cont_pte(): the PTE table's range in CONT_PTE chunks, CONT where a chunk is whole. */
+function mapContPte(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
+  const contSize = CONT_PTES << PAGE_SHIFT;
+  do {
+    const next = addrEnd(addr, end, contSize);
+    let chunkProt = prot;
+    if (((addr | next | phys) & (contSize - 1)) == 0 && (mapFlags & NO_CONT_MAPPINGS) == 0) chunkProt |= PTE_CONT;
+    initPte(table, addr, next, phys, chunkProt);
+    if (status != OK) return;
+    phys += next - addr;
+    addr = next;
+  } while (addr != end);
+}
+
+/** init_pmd(): a PMD block where aligned and allowed, else a PTE table. */
+function initPmd(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
+  const size = entrySize(1);
+  do {
+    const next = addrEnd(addr, end, size);
+    if (((addr | next | phys) & (size - 1)) == 0 && (mapFlags & NO_BLOCK_MAPPINGS) == 0) {
+      setBlock(table, 1, addr, phys, prot);
+    } else {
+      const child = childTable(table, 1, addr);
+      if (status != OK) return;
+      mapContPte(child, addr, next, phys, prot);
+    }
+    if (status != OK) return;
+    phys += next - addr;
+    addr = next;
+  } while (addr != end);
+}
+
+/** alloc_init_cont_pmd(): the PMD table's range in CONT_PMD chunks, CONT where a chunk is whole. */
+function mapContPmd(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
+  const contSize = CONT_PMDS << <u64>(PAGE_SHIFT + (PAGE_SHIFT - 3));
+  do {
+    const next = addrEnd(addr, end, contSize);
+    let chunkProt = prot;
+    if (((addr | next | phys) & (contSize - 1)) == 0 && (mapFlags & NO_CONT_MAPPINGS) == 0) chunkProt |= PTE_CONT;
+    initPmd(table, addr, next, phys, chunkProt);
+    if (status != OK) return;
+    phys += next - addr;
+    addr = next;
+  } while (addr != end);
+}
+
+/** alloc_init_pud(): a PUD block where the granule has them and the range is aligned, else a PMD table. */
+function mapPud(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
+  const size = entrySize(2);
+  do {
+    const next = addrEnd(addr, end, size);
+    if (PUD_BLOCKS && ((addr | next | phys) & (size - 1)) == 0 && (mapFlags & NO_BLOCK_MAPPINGS) == 0) {
+      setBlock(table, 2, addr, phys, prot);
+    } else {
+      const child = childTable(table, 2, addr);
+      if (status != OK) return;
+      mapContPmd(child, addr, next, phys, prot);
+    }
+    if (status != OK) return;
+    phys += next - addr;
+    addr = next;
+  } while (addr != end);
+}
+
+/** The entries of a table at level d over [addr, end), by the rules of that level. */
+function mapLevel(table: usize, d: i32, addr: u64, end: u64, phys: u64, prot: u64): void {
+  if (d >= 3) mapUpper(table, d, addr, end, phys, prot);
+  else if (d == 2) mapPud(table, addr, end, phys, prot);
+  else if (d == 1) mapContPmd(table, addr, end, phys, prot);
+  else mapContPte(table, addr, end, phys, prot);
+}
+
+/** alloc_init_p4d() and the like: levels that only hold tables. */
+function mapUpper(table: usize, d: i32, addr: u64, end: u64, phys: u64, prot: u64): void {
+  const size = entrySize(d);
+  do {
+    const next = addrEnd(addr, end, size);
+    const child = childTable(table, d, addr);
+    if (status != OK) return;
+    mapLevel(child, d - 1, addr, next, phys, prot);
+    if (status != OK) return;
+    phys += next - addr;
+    addr = next;
+  } while (addr != end);
+}
+
+/**
+ * __create_pgd_mapping_locked(): one top-level entry at a time, each handed to the rules of the
+ * top level. With folded levels (2 or 3 levels) this is why no CONT reaches the top table.
+ */
+function mapTop(addr: u64, end: u64, phys: u64, prot: u64): void {
+  const size = entrySize(TOP);
+  const pgd = frameAddr(0);
+  do {
+    const next = addrEnd(addr, end, size);
+    mapLevel(pgd, TOP, addr, next, phys, prot);
+    if (status != OK) return;
+    phys += next - addr;
+    addr = next;
+  } while (addr != end);
+}
+
+/** Maps [va, va + size) to pa with prot and flags; OK, or a status with ERR filled in. */
+export function mapRange(va: u64, pa: u64, size: u64, prot: u64, flags: u32): i32 {
+  mapFlags = flags;
+  status = OK;
+  framesNeeded = 0;
+  dry = true;
+  mapTop(va, va + size, pa, prot);
+  if (status != OK) return status;
+  if (!reserveFrames(framesNeeded)) return fail(E_NOMEM, va, TOP, 0, framesNeeded, 0);
+  dry = false;
+  mapTop(va, va + size, pa, prot);
+  return status;
+}

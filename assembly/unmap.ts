@@ -1,0 +1,86 @@
+// unmap(): clears every leaf of a range and frees the tables that become empty (the kernel's
+// unmap_hotplug_range followed by free_empty_tables).
+import { PMD_TYPE_TABLE, PTE_CONT, PTE_TYPE_MASK } from "./descriptor";
+import { countWrites, frameAddr, frameOf, freeFrame } from "./frames";
+import { CONT_PMDS, CONT_PTES, PAGE_SHIFT, TOP, addrEnd, entryIndex, entrySize } from "./geometry";
+import { E_BLOCK, KIND_PARTIAL, OK, fail } from "./status";
+
+let status: i32 = OK;
+let rangeStart: u64 = 0;
+let rangeLast: u64 = 0; // inclusive, so a range up to 2^64 fits
+
+// @ts-ignore: decorator
+@inline function entryAt(table: usize, d: i32, addr: u64): usize {
+  return table + (<usize>entryIndex(addr, d) << 3);
+}
+
+/** Whether [first, first + size) lies inside the range being unmapped. */
+function covered(first: u64, size: u64): bool {
+  return first >= rangeStart && first + (size - 1) <= rangeLast;
+}
+
+/** Refuses a leaf (or its CONT group) that the range covers only in part. */
+function checkRange(table: usize, d: i32, addr: u64, end: u64): void {
+  const size = entrySize(d);
+  do {
+    const next = addrEnd(addr, end, size);
+    const desc = load<u64>(entryAt(table, d, addr));
+    if (desc != 0) {
+      if (d > 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE) {
+        checkRange(frameAddr(frameOf(desc)), d - 1, addr, next);
+        if (status != OK) return;
+      } else {
+        let span = size;
+        if (desc & PTE_CONT) span *= d == 0 ? CONT_PTES : CONT_PMDS;
+        if (!covered(addr & ~(span - 1), span)) {
+          status = fail(E_BLOCK, addr, d, desc, 0, KIND_PARTIAL);
+          return;
+        }
+      }
+    }
+    addr = next;
+  } while (addr != end);
+}
+
+/** Whether every entry of a table is empty. */
+function tableEmpty(table: usize): bool {
+  const stop = table + (<usize>1 << PAGE_SHIFT);
+  for (let p = table; p < stop; p += 8) if (load<u64>(p) != 0) return false;
+  return true;
+}
+
+/** Clears the leaves of [addr, end) under a level-d table; frees child tables left empty. */
+function clearRange(table: usize, d: i32, addr: u64, end: u64): void {
+  const size = entrySize(d);
+  do {
+    const next = addrEnd(addr, end, size);
+    const p = entryAt(table, d, addr);
+    const desc = load<u64>(p);
+    if (desc != 0) {
+      if (d > 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE) {
+        const frame = frameOf(desc);
+        clearRange(frameAddr(frame), d - 1, addr, next);
+        if (tableEmpty(frameAddr(frame))) {
+          store<u64>(p, 0);
+          countWrites(d, 1);
+          freeFrame(frame, d - 1);
+        }
+      } else {
+        store<u64>(p, 0);
+        countWrites(d, 1);
+      }
+    }
+    addr = next;
+  } while (addr != end);
+}
+
+/** Unmaps [va, va + size). */
+export function unmapRange(va: u64, size: u64): i32 {
+  status = OK;
+  rangeStart = va;
+  rangeLast = va + size - 1;
+  checkRange(frameAddr(0), TOP, va, va + size);
+  if (status != OK) return status;
+  clearRange(frameAddr(0), TOP, va, va + size);
+  return OK;
+}

@@ -1,0 +1,50 @@
+/**
+ * Loads and compiles the engine's wasm once per process. Instances are cheap: one per page table.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The raw exports of `assembly/index.ts`. */
+export interface EngineExports {
+  memory: WebAssembly.Memory;
+  SCRATCH_BYTES: WebAssembly.Global;
+  init(pageShift: number, vaBits: number, tableAttrs: bigint, rule: number): number;
+  reset(): void;
+  statsPtr(): number;
+  errPtr(): number;
+  resultPtr(): number;
+  rangesStatePtr(): number;
+  scratchPtr(): number;
+  mapRange(va: bigint, pa: bigint, size: bigint, prot: bigint, flags: number): number;
+  changeRangeProt(va: bigint, size: bigint, set: bigint, clear: bigint, split: number): number;
+  unmapRange(va: bigint, size: bigint): number;
+  walkOne(va: bigint): bigint;
+  walkBatch(vas: number, pas: number, levels: number, n: number): void;
+  rangesInto(start: bigint, end: bigint, mask: bigint, exact: number, buffer: number, max: number): number;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+/** Finds build/pgtable.wasm above this file (works from src/ under vitest and from dist/). */
+function wasmPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, "build", "pgtable.wasm");
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error("build/pgtable.wasm not found: run `npm run build` first");
+}
+
+/** The compiled engine module. */
+export function engineModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(wasmPath()));
+  return compiled;
+}
+
+/** A fresh engine instance with its own memory. */
+export function instantiateEngine(): EngineExports {
+  const instance = new WebAssembly.Instance(engineModule(), {});
+  return instance.exports as unknown as EngineExports;
+}

@@ -1,0 +1,231 @@
+/**
+ * `WasmPageTable`: the typed face of the WebAssembly engine. Arguments are checked here (shared
+ * with the reference), 64-bit values cross as bigint, batches cross through the engine's scratch
+ * buffer, and engine status codes become typed errors.
+ */
+import { PMD_TABLE_UXN } from "../descriptor.js";
+import {
+  BlockMappingError,
+  EngineTrapError,
+  EngineUnusableError,
+  NotMappedError,
+  OutOfMemoryError,
+  PgtableError,
+  UnsafeChangeError,
+} from "../errors.js";
+import { type Geometry, geometry, oaFieldMask } from "../geometry.js";
+import type {
+  ChangeMode,
+  ChangeResult,
+  MapResult,
+  MappedRange,
+  PageTableEngine,
+  PageTableOptions,
+  RangesOptions,
+  Stats,
+  WalkManyResult,
+  WalkResult,
+} from "../types.js";
+import { checkChangeMasks, checkMap, checkVaRange } from "../validate.js";
+import { type EngineExports, instantiateEngine } from "./module.js";
+import { statsFromCounters, type StatsCounters } from "../stats.js";
+
+const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+const TWO64 = 1n << 64n;
+const RECORD_BYTES = 32;
+const FAULT_KINDS = [undefined, "translation", "range"] as const;
+
+/** Engine status codes (assembly/status.ts). */
+const E_UNSAFE = 1;
+const E_BLOCK = 2;
+const E_NOT_MAPPED = 3;
+const E_NOMEM = 4;
+const BLOCK_KINDS: Record<number, string> = {
+  1: "a block mapping stands where page mappings are needed",
+  2: "a contiguous (CONT) entry stands where page mappings are needed",
+  3: "a block or contiguous group lies only partly inside the range",
+};
+
+/** The WebAssembly engine behind the PageTableEngine interface. */
+export class WasmPageTable implements PageTableEngine {
+  readonly geometry: Geometry;
+  #x: EngineExports | undefined;
+  #unusable: string | undefined;
+
+  constructor(options: PageTableOptions & { safeRule?: "v6.1" | "v6.12" } = {}) {
+    this.geometry = geometry(options.granule ?? 4, options.vaBits ?? 48);
+    this.#x = instantiateEngine();
+    const rule = options.safeRule === "v6.12" ? 1 : 0;
+    const rc = this.#x.init(this.geometry.pageShift, this.geometry.vaBits, options.tableAttrs ?? PMD_TABLE_UXN, rule);
+    if (rc !== 0) throw new OutOfMemoryError(1, "wasm memory could not hold the PGD");
+  }
+
+  /** The exports, or a throw if this table can no longer be used. */
+  #exports(): EngineExports {
+    if (this.#x === undefined || this.#unusable !== undefined) throw new EngineUnusableError(this.#unusable ?? "disposed");
+    return this.#x;
+  }
+
+  /** Runs an engine call; a trap marks the table unusable and becomes an EngineTrapError. */
+  #call<T>(fn: (x: EngineExports) => T): T {
+    const x = this.#exports();
+    try {
+      return fn(x);
+    } catch (e) {
+      if (e instanceof PgtableError) throw e;
+      const message = e instanceof Error ? e.message : String(e);
+      this.#unusable = `an earlier call trapped (${message})`;
+      throw new EngineTrapError(message, { cause: e });
+    }
+  }
+
+  #u64(x: EngineExports, ptr: number, n: number): BigUint64Array {
+    return new BigUint64Array(x.memory.buffer, ptr, n);
+  }
+
+  #counters(x: EngineExports): StatsCounters {
+    const c = this.#u64(x, x.statsPtr(), 15);
+    const n = (i: number) => Number(c[i]);
+    return {
+      allocated: [0, 1, 2, 3, 4].map((d) => n(d)),
+      freed: [0, 1, 2, 3, 4].map((d) => n(5 + d)),
+      writes: [0, 1, 2, 3, 4].map((d) => n(10 + d)),
+    };
+  }
+
+  /** Turns a failure status into its typed error. */
+  #error(x: EngineExports, status: number): PgtableError {
+    const e = this.#u64(x, x.errPtr(), 5);
+    const va = e[0];
+    const level = Number(BigInt.asIntN(64, e[1]));
+    switch (status) {
+      case E_UNSAFE:
+        return new UnsafeChangeError(va, level, e[2], e[3]);
+      case E_BLOCK:
+        return new BlockMappingError(va, level, e[2], BLOCK_KINDS[Number(e[4])] ?? "block");
+      case E_NOT_MAPPED:
+        return new NotMappedError(va, level);
+      case E_NOMEM:
+        return new OutOfMemoryError(Number(e[3]), "wasm32 memory holds at most 4 GiB");
+      default:
+        return new EngineTrapError(`unknown engine status ${status}`);
+    }
+  }
+
+  /** Runs a mutating call and reports the work it did from the counters. */
+  #mutate(run: (x: EngineExports) => number): ChangeResult {
+    return this.#call((x) => {
+      const before = this.#counters(x);
+      const status = run(x);
+      if (status !== 0) throw this.#error(x, status);
+      const after = this.#counters(x);
+      const sum = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v - b[i], 0);
+      return {
+        framesAllocated: sum(after.allocated, before.allocated),
+        framesFreed: sum(after.freed, before.freed),
+        descriptorsWritten: sum(after.writes, before.writes),
+      };
+    });
+  }
+
+  map(va: bigint, pa: bigint, size: bigint, prot: bigint, flags = 0): MapResult {
+    checkMap(this.geometry, va, pa, size, prot, flags);
+    const r = this.#mutate((x) => x.mapRange(va, pa, size, prot, flags));
+    return { framesAllocated: r.framesAllocated, descriptorsWritten: r.descriptorsWritten };
+  }
+
+  unmap(va: bigint, size: bigint): ChangeResult {
+    checkVaRange(this.geometry, va, size);
+    return this.#mutate((x) => x.unmapRange(va, size));
+  }
+
+  setMemory(va: bigint, size: bigint, set: bigint, clear: bigint, mode: ChangeMode = "classic"): ChangeResult {
+    checkVaRange(this.geometry, va, size);
+    checkChangeMasks(this.geometry, set, clear);
+    return this.#mutate((x) => x.changeRangeProt(va, size, set, clear, mode === "split" ? 1 : 0));
+  }
+
+  walk(va: bigint): WalkResult {
+    return this.#call((x) => {
+      x.walkOne(U64(va));
+      const r = this.#u64(x, x.resultPtr(), 11);
+      const fault = FAULT_KINDS[Number(r[4])];
+      const read = Number(r[5]);
+      return {
+        va,
+        pa: fault === undefined ? r[0] : undefined,
+        level: Number(BigInt.asIntN(64, r[3])),
+        descriptor: r[1],
+        tableAttrs: r[2],
+        path: Array.from(r.subarray(6, 6 + read)),
+        fault,
+      };
+    });
+  }
+
+  walkMany(vas: BigUint64Array): WalkManyResult {
+    return this.#call((x) => {
+      const pa = new BigUint64Array(vas.length);
+      const level = new Int8Array(vas.length);
+      const chunk = 65536;
+      const base = x.scratchPtr();
+      const inPtr = base;
+      const paPtr = base + chunk * 8;
+      const levelPtr = base + chunk * 16;
+      for (let i = 0; i < vas.length; i += chunk) {
+        const n = Math.min(chunk, vas.length - i);
+        const buf = x.memory.buffer;
+        new BigUint64Array(buf, inPtr, n).set(vas.subarray(i, i + n));
+        x.walkBatch(inPtr, paPtr, levelPtr, n);
+        pa.set(new BigUint64Array(x.memory.buffer, paPtr, n), i);
+        level.set(new Int8Array(x.memory.buffer, levelPtr, n), i);
+      }
+      return { pa, level };
+    });
+  }
+
+  ranges(options: RangesOptions = {}): MappedRange[] {
+    const g = this.geometry;
+    const start = options.start ?? g.ttbr1Base;
+    const end = options.end ?? TWO64;
+    const mask = options.mask ?? U64(~oaFieldMask(g));
+    if (start < g.ttbr1Base || end > TWO64 || end <= start) {
+      throw new PgtableError("invalid-argument", `ranges: [0x${start.toString(16)}, 0x${end.toString(16)}) is not a TTBR1 range`);
+    }
+    return this.#call((x) => {
+      const out: MappedRange[] = [];
+      const buffer = x.scratchPtr();
+      const max = Math.floor(Number(x.SCRATCH_BYTES.value) / RECORD_BYTES);
+      let from = start;
+      for (;;) {
+        const n = x.rangesInto(from, U64(end), mask, options.exact ? 1 : 0, buffer, max);
+        const rec = this.#u64(x, buffer, n * 4);
+        for (let i = 0; i < n; i++) {
+          const e = rec[i * 4 + 1];
+          out.push({
+            start: rec[i * 4],
+            end: e === 0n ? TWO64 : e,
+            descriptor: rec[i * 4 + 2],
+            level: Number(BigInt.asIntN(64, rec[i * 4 + 3])),
+          });
+        }
+        const state = this.#u64(x, x.rangesStatePtr(), 2);
+        if (state[1] === 1n) return out;
+        from = state[0];
+      }
+    });
+  }
+
+  stats(): Stats {
+    return this.#call((x) => statsFromCounters(this.geometry, this.#counters(x)));
+  }
+
+  reset(): void {
+    this.#call((x) => x.reset());
+  }
+
+  dispose(): void {
+    this.#x = undefined;
+    this.#unusable ??= "disposed";
+  }
+}
