@@ -34,10 +34,10 @@ let freeCount: u32 = 0;
   return <u32>((tableDesc & 0x0000fffffffff000) >> PAGE_SHIFT);
 }
 
-/** Whether `frame` is one the pool handed out (a guard for walks of damaged tables). */
+/** Frames the bump counter has handed out: every table lies below frameAddr(frameCount()). */
 // @ts-ignore: decorator
-@inline export function frameValid(frame: u32): bool {
-  return frame < frameTop;
+@inline export function frameCount(): u32 {
+  return frameTop;
 }
 
 /** Adds n descriptor stores at level d to the counters. */

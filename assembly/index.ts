@@ -1,8 +1,8 @@
 // The engine's exports: one wasm instance holds one translation table (the kernel's swapper_pg_dir
 // for TTBR1). No policy here: the host says which prot, which flags, which rules.
-import { configureGeometry } from "./geometry";
+import { PAGE_SHIFT, configureGeometry } from "./geometry";
 import { safeRule } from "./descriptor";
-import { STATS, initFrames, resetFrames } from "./frames";
+import { STATS, initFrames, poolBase, reserveFrames, resetFrames } from "./frames";
 import { mapRange, tableAttrs } from "./map";
 import { ERR } from "./status";
 import { RESULT } from "./walk";
@@ -40,3 +40,14 @@ export function errPtr(): usize { return ERR; }
 export function resultPtr(): usize { return RESULT; }
 export function rangesStatePtr(): usize { return RANGES_STATE; }
 export function scratchPtr(): usize { return SCRATCH; }
+
+/**
+ * Benchmark ceiling: grows memory to hold `bytes` of frames and fills them with memory.fill,
+ * as a page-granular build would write them. Returns 0, or -2 without memory.
+ */
+export function fillFrames(bytes: u64): i32 {
+  const frames = (bytes + (<u64>1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
+  if (!reserveFrames(frames + 1)) return -2;
+  memory.fill(poolBase + (<usize>1 << PAGE_SHIFT), 0x5a, <usize>bytes);
+  return 0;
+}

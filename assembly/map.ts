@@ -107,18 +107,35 @@ function initPte(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void 
   countWrites(0, <u64>n);
 }
 
-/** alloc_init_cont_pte(): the PTE table's range in CONT_PTE chunks, CONT where a chunk is whole. */
+/**
+ * alloc_init_cont_pte(): the PTE table's range in CONT_PTE chunks, CONT where a chunk is whole.
+ * The kernel calls init_pte once per chunk; consecutive chunks with the same prot are handed to
+ * initPte as one run here, which writes the same descriptors with fewer calls.
+ */
 function mapContPte(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
   const contSize = CONT_PTES << PAGE_SHIFT;
-  do {
-    const next = addrEnd(addr, end, contSize);
-    let chunkProt = prot;
-    if (((addr | next | phys) & (contSize - 1)) == 0 && (mapFlags & NO_CONT_MAPPINGS) == 0) chunkProt |= PTE_CONT;
-    initPte(table, addr, next, phys, chunkProt);
+  const contMask = contSize - 1;
+  if ((mapFlags & NO_CONT_MAPPINGS) != 0 || ((addr ^ phys) & contMask) != 0) {
+    // No chunk can be aligned at both ends in VA and PA: one run without CONT.
+    initPte(table, addr, end, phys, prot);
+    return;
+  }
+  // VA and PA agree modulo the group: a partial head, whole groups, a partial tail. Offsets from
+  // addr keep the arithmetic right when end is 0 (2^64).
+  const len = end - addr;
+  const bodyFrom = ((addr + contMask) & ~contMask) - addr;
+  const bodyTo = (end & ~contMask) - addr; // wraps past len when no boundary lies in range
+  if (bodyTo > len || bodyFrom >= bodyTo) {
+    initPte(table, addr, end, phys, prot); // no whole group
+    return;
+  }
+  if (bodyFrom != 0) {
+    initPte(table, addr, addr + bodyFrom, phys, prot);
     if (status != OK) return;
-    phys += next - addr;
-    addr = next;
-  } while (addr != end);
+  }
+  initPte(table, addr + bodyFrom, addr + bodyTo, phys + bodyFrom, prot | PTE_CONT);
+  if (status != OK) return;
+  if (bodyTo != len) initPte(table, addr + bodyTo, end, phys + bodyTo, prot);
 }
 
 /** init_pmd(): a PMD block where aligned and allowed, else a PTE table. */

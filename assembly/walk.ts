@@ -1,7 +1,7 @@
 // The hardware's stage-1 walk from TTBR1: single (with the path) and batched.
-import { PTE_TABLE_BIT, TABLE_ATTR_MASK, decodeOA } from "./descriptor";
-import { frameAddr, frameOf, frameValid } from "./frames";
-import { TOP, TTBR1_BASE, entryIndex, hwBlockLevel, levelShift } from "./geometry";
+import { PMD_TYPE_TABLE, PTE_TYPE_MASK, TABLE_ATTR_MASK, decodeOA } from "./descriptor";
+import { frameAddr, frameCount } from "./frames";
+import { BITS_PER_LEVEL, TOP, TOP_ENTRIES, TTBR1_BASE, hwBlockLevel, levelShift } from "./geometry";
 
 /** Fault kinds. */
 export const FAULT_NONE: u64 = 0;
@@ -17,43 +17,62 @@ export const RESULT: usize = memory.data(11 * 8, 8);
 let lastDesc: u64 = 0;
 let lastD: i32 = 0;
 
+/** Highest byte address of a table frame, plus one: table descriptors must point below it. */
+// @ts-ignore: decorator
+@inline function poolEnd(): usize {
+  return frameAddr(frameCount());
+}
+
 /**
  * Walks va; returns its PA, or FAULT_PA with lastD/lastDesc at the faulting entry. `path`, when
- * not 0, receives every descriptor read and `tableAttrsOut` the table attributes met.
+ * not 0, receives every descriptor read. The geometry arrives in arguments so that a batch loads
+ * it once: the common step (a table descriptor) is then a load, a test and a few shifts.
  */
 // @ts-ignore: decorator
-@inline function translate(va: u64, path: usize): u64 {
-  lastD = TOP;
-  lastDesc = 0;
-  if (va < TTBR1_BASE) return FAULT_PA;
-  let table = frameAddr(0);
-  for (let d = TOP; d >= 0; d--) {
-    const desc = load<u64>(table + (<usize>entryIndex(va, d) << 3));
-    if (path != 0) store<u64>(path + (<usize>(TOP - d) << 3), desc);
-    lastD = d;
-    lastDesc = desc;
-    if ((desc & 1) == 0) return FAULT_PA; // invalid: translation fault at this level
-    const offsetMask = (<u64>1 << levelShift(d)) - 1;
-    if (d == 0) {
-      if ((desc & PTE_TABLE_BIT) == 0) return FAULT_PA; // 0b01 at the last level is reserved
-      return decodeOA(desc) | (va & offsetMask);
+@inline function translate(va: u64, path: usize, pgd: usize, end: usize, topShift: u64, topMask: u64, bits: u64): u64 {
+  let d = TOP;
+  let desc: u64 = 0;
+  let pa = FAULT_PA;
+  if (va >= TTBR1_BASE) {
+    let table = pgd;
+    let shift = topShift;
+    let indexMask = topMask;
+    while (true) {
+      desc = load<u64>(table + (<usize>((va >> shift) & indexMask) << 3));
+      if (path != 0) store<u64>(path + (<usize>(TOP - d) << 3), desc);
+      const type = desc & PTE_TYPE_MASK;
+      if (type == PMD_TYPE_TABLE) {
+        if (d == 0) {
+          pa = decodeOA(desc) | (va & ((<u64>1 << shift) - 1)); // a page
+          break;
+        }
+        // A table descriptor's OA is its frame's offset in the pool (frames.ts).
+        const next = pgd + <usize>(desc & 0x0000fffffffff000);
+        if (next >= end) break; // not a table of this pool: a fault
+        table = next;
+        d--;
+        shift -= bits;
+        indexMask = (<u64>1 << bits) - 1;
+        continue;
+      }
+      // 0b01 is a block where the architecture allows one; anything else faults here.
+      if (type == 1 && d > 0 && hwBlockLevel(d)) {
+        const offsetMask = (<u64>1 << shift) - 1;
+        pa = (decodeOA(desc) & ~offsetMask) | (va & offsetMask);
+      }
+      break;
     }
-    if ((desc & PTE_TABLE_BIT) == 0) {
-      if (!hwBlockLevel(d)) return FAULT_PA; // a block where the architecture allows none
-      return (decodeOA(desc) & ~offsetMask) | (va & offsetMask);
-    }
-    const frame = frameOf(desc);
-    if (!frameValid(frame)) return FAULT_PA; // not a table of this pool: treat as a fault
-    table = frameAddr(frame);
   }
-  return FAULT_PA; // not reached
+  lastD = d;
+  lastDesc = desc;
+  return pa;
 }
 
 /** One walk: fills RESULT. Returns the fault kind. */
 export function walkOne(va: u64): u64 {
   const path = RESULT + 6 * 8;
   memory.fill(path, 0, 5 * 8);
-  const pa = translate(va, path);
+  const pa = translate(va, path, frameAddr(0), poolEnd(), <u64>levelShift(TOP), TOP_ENTRIES - 1, <u64>BITS_PER_LEVEL);
   let fault = FAULT_NONE;
   if (pa == FAULT_PA) fault = va < TTBR1_BASE ? FAULT_RANGE : FAULT_TRANSLATION;
   let attrs: u64 = 0;
@@ -69,11 +88,61 @@ export function walkOne(va: u64): u64 {
   return fault;
 }
 
+/**
+ * Four walks in lockstep, level by level, so that their loads overlap. Returns false, having
+ * written nothing, unless all four end in pages at the last level after tables all the way down
+ * (the page-granular common case); the caller then walks them one by one.
+ */
+// @ts-ignore: decorator
+@inline function walkFour(vas: usize, pas: usize, levels: usize, pgd: usize, end: usize, topShift: u64, topMask: u64, bits: u64): bool {
+  const va0 = load<u64>(vas), va1 = load<u64>(vas, 8), va2 = load<u64>(vas, 16), va3 = load<u64>(vas, 24);
+  if ((va0 < TTBR1_BASE) | (va1 < TTBR1_BASE) | (va2 < TTBR1_BASE) | (va3 < TTBR1_BASE)) return false;
+  let t0 = pgd, t1 = pgd, t2 = pgd, t3 = pgd;
+  let shift = topShift;
+  let mask = topMask;
+  let e0: u64 = 0, e1: u64 = 0, e2: u64 = 0, e3: u64 = 0;
+  for (let d = TOP; ; d--) {
+    e0 = load<u64>(t0 + (<usize>((va0 >> shift) & mask) << 3));
+    e1 = load<u64>(t1 + (<usize>((va1 >> shift) & mask) << 3));
+    e2 = load<u64>(t2 + (<usize>((va2 >> shift) & mask) << 3));
+    e3 = load<u64>(t3 + (<usize>((va3 >> shift) & mask) << 3));
+    // All four table (or, at the last level, page) descriptors?
+    if ((e0 & e1 & e2 & e3 & PTE_TYPE_MASK) != PMD_TYPE_TABLE) return false;
+    if (d == 0) break;
+    t0 = pgd + <usize>(e0 & 0x0000fffffffff000);
+    t1 = pgd + <usize>(e1 & 0x0000fffffffff000);
+    t2 = pgd + <usize>(e2 & 0x0000fffffffff000);
+    t3 = pgd + <usize>(e3 & 0x0000fffffffff000);
+    if ((t0 >= end) | (t1 >= end) | (t2 >= end) | (t3 >= end)) return false;
+    shift -= bits;
+    mask = (<u64>1 << bits) - 1;
+  }
+  const off = (<u64>1 << shift) - 1;
+  store<u64>(pas, decodeOA(e0) | (va0 & off));
+  store<u64>(pas, decodeOA(e1) | (va1 & off), 8);
+  store<u64>(pas, decodeOA(e2) | (va2 & off), 16);
+  store<u64>(pas, decodeOA(e3) | (va3 & off), 24);
+  store<u32>(levels, 0x03030303); // hardware level 3 for all four
+  return true;
+}
+
 /** n walks: vas[i] -> pas[i] (FAULT_PA on a fault) and levels[i] (hardware level, i8). */
 export function walkBatch(vas: usize, pas: usize, levels: usize, n: u32): void {
-  for (let i: usize = 0; i < <usize>n; i++) {
-    store<u64>(pas + (i << 3), translate(load<u64>(vas + (i << 3)), 0));
+  const pgd = frameAddr(0);
+  const end = poolEnd();
+  const topShift = <u64>levelShift(TOP);
+  const topMask = TOP_ENTRIES - 1;
+  const bits = <u64>BITS_PER_LEVEL;
+  let i: usize = 0;
+  for (; i + 4 <= <usize>n; i += 4) {
+    if (walkFour(vas + (i << 3), pas + (i << 3), levels + i, pgd, end, topShift, topMask, bits)) continue;
+    for (let j = i; j < i + 4; j++) {
+      store<u64>(pas + (j << 3), translate(load<u64>(vas + (j << 3)), 0, pgd, end, topShift, topMask, bits));
+      store<i8>(levels + j, <i8>(3 - lastD));
+    }
+  }
+  for (; i < <usize>n; i++) {
+    store<u64>(pas + (i << 3), translate(load<u64>(vas + (i << 3)), 0, pgd, end, topShift, topMask, bits));
     store<i8>(levels + i, <i8>(3 - lastD));
   }
 }
-

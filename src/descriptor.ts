@@ -31,6 +31,8 @@ export const PTE_GP = 1n << 50n;
 export const PTE_DBM = 1n << 51n;
 /** The kernel's name for DBM. */
 export const PTE_WRITE = PTE_DBM;
+/** Software dirty bit (`PTE_DIRTY`); `_PAGE_KERNEL` carries it in v6.1. */
+export const PTE_DIRTY = 1n << 55n;
 /** Contiguous hint. */
 export const PTE_CONT = 1n << 52n;
 /** Privileged execute-never. */
@@ -61,13 +63,27 @@ export function attrIndx(mt: bigint): bigint {
 /** `PROT_DEFAULT` without SH: what every kernel mapping starts from. */
 const PROT_DEFAULT_NO_SH = PTE_TYPE_PAGE | PTE_AF;
 
+/** Options of pageKernel and pageKernelRO. */
+export interface KernelProtOptions {
+  /** AttrIndx MT_NORMAL_TAGGED (the linear map's `pgprot_tagged(PAGE_KERNEL)`). */
+  tagged?: boolean;
+  /** nG, as under KPTI (`PTE_MAYBE_NG`). */
+  nG?: boolean;
+  /** SH inner shareable (default true; false with LPA2, `PTE_MAYBE_SHARED`). */
+  shared?: boolean;
+  /** PTE_DIRTY, bit 55 (default true: `_PAGE_KERNEL = PROT_NORMAL | PTE_DIRTY` in v6.1). */
+  dirty?: boolean;
+}
+
 /**
- * The kernel's `PAGE_KERNEL`: `PROT_NORMAL` = PROT_DEFAULT | PXN | UXN | WRITE | AttrIndx(NORMAL).
- * `shared` is false with LPA2, where SH lives in TCR (`PTE_MAYBE_SHARED`).
+ * The kernel's `PAGE_KERNEL` (v6.1 `pgtable-prot.h`): `_PAGE_KERNEL = PROT_NORMAL | PTE_DIRTY`,
+ * `PROT_NORMAL = PROT_DEFAULT | PXN | UXN | WRITE | AttrIndx(NORMAL)`,
+ * `PROT_DEFAULT = PTE_TYPE_PAGE | AF | SHARED | MAYBE_NG`.
  */
-export function pageKernel(opts: { tagged?: boolean; nG?: boolean; shared?: boolean } = {}): bigint {
+export function pageKernel(opts: KernelProtOptions = {}): bigint {
   const shared = opts.shared ?? true;
   let prot = PROT_DEFAULT_NO_SH | PTE_PXN | PTE_UXN | PTE_WRITE;
+  if (opts.dirty ?? true) prot |= PTE_DIRTY;
   if (shared) prot |= PTE_SHARED;
   if (opts.nG) prot |= PTE_NG;
   prot |= attrIndx(opts.tagged ? MT_NORMAL_TAGGED : MT_NORMAL);
@@ -75,7 +91,7 @@ export function pageKernel(opts: { tagged?: boolean; nG?: boolean; shared?: bool
 }
 
 /** `PAGE_KERNEL_RO`: PAGE_KERNEL without WRITE, with RDONLY. */
-export function pageKernelRO(opts: { nG?: boolean; shared?: boolean } = {}): bigint {
+export function pageKernelRO(opts: KernelProtOptions = {}): bigint {
   return (pageKernel(opts) & ~PTE_WRITE) | PTE_RDONLY;
 }
 

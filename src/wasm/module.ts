@@ -21,6 +21,7 @@ export interface EngineExports {
   unmapRange(va: bigint, size: bigint): number;
   walkOne(va: bigint): bigint;
   walkBatch(vas: number, pas: number, levels: number, n: number): void;
+  fillFrames(bytes: bigint): number;
   rangesInto(start: bigint, end: bigint, mask: bigint, exact: number, buffer: number, max: number): number;
 }
 
