@@ -93,7 +93,8 @@ async function measure(impl: "wasm" | "reference", size: bigint, out: BenchRecor
 
   // Random walks over the page-granular map just built.
   const vas = randomVas(size, impl === "reference" ? Math.min(walks, 100_000) : walks);
-  ms = await median(`${impl} walk`, () => pt!.walkMany(vas), () => {}, iterations);
+  const results = { pa: new BigUint64Array(vas.length), level: new Int8Array(vas.length) };
+  ms = await median(`${impl} walk`, () => pt!.walkMany(vas, results), () => {}, iterations);
   push("walk", vas.length / (ms / 1000));
 
   // With blocks (rodata=on): PMD blocks and CONT groups.

@@ -15,7 +15,15 @@ export interface PageTableOptions {
    * 0n for older kernels). PXNTable is added by NO_EXEC_MAPPINGS.
    */
   tableAttrs?: bigint;
+  /**
+   * Which kernel's `pgattr_change_is_safe()` judges live changes: "v6.1" (default; only an
+   * all-zero side is safe) or "v6.12" (an invalid side is safe, software bits may change).
+   */
+  safeRule?: SafeRule;
 }
+
+/** The versions of `pgattr_change_is_safe()` the engines know. */
+export type SafeRule = "v6.1" | "v6.12";
 
 /** Per-level counters, indexed by distance from the leaf (0 = PTE … 4). */
 export interface LevelStats {
@@ -120,8 +128,11 @@ export interface PageTableEngine {
   unmap(va: bigint, size: bigint): ChangeResult;
   /** One hardware walk. */
   walk(va: bigint): WalkResult;
-  /** Many hardware walks; one call into the engine per batch, not per VA. */
-  walkMany(vas: BigUint64Array): WalkManyResult;
+  /**
+   * Many hardware walks; one call into the engine per batch, not per VA. Results go to `out` when
+   * given (arrays at least as long as `vas`), else to new arrays.
+   */
+  walkMany(vas: BigUint64Array, out?: WalkManyResult): WalkManyResult;
   /** `__change_memory_common`: leaves in range become `(old & ~clear) | set`. */
   setMemory(va: bigint, size: bigint, set: bigint, clear: bigint, mode?: ChangeMode): ChangeResult;
   /** Coalesced ranges, as ptdump walks them. */

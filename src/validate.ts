@@ -4,7 +4,9 @@
  */
 import { MAP_FLAGS_MASK, PTE_CONT, PTE_TABLE_BIT, PTE_TYPE_PAGE } from "./descriptor.js";
 import { InvalidArgumentError } from "./errors.js";
-import { type Geometry, oaFieldMask } from "./geometry.js";
+import { type Geometry, SUPPORTED_VA_BITS, geometry, oaFieldMask } from "./geometry.js";
+import type { ChangeMode, PageTableOptions, RangesOptions, SafeRule, WalkManyResult } from "./types.js";
+import { PMD_TABLE_UXN } from "./descriptor.js";
 
 const U64_LIMIT = 1n << 64n;
 
@@ -12,9 +14,64 @@ function hex(v: bigint): string {
   return `0x${v.toString(16)}`;
 }
 
-function checkU64(name: string, v: bigint): void {
+/** Checks a 64-bit unsigned bigint (or, with `allowLimit`, exactly 2^64). */
+export function checkU64(name: string, v: unknown, allowLimit = false): asserts v is bigint {
   if (typeof v !== "bigint") throw new InvalidArgumentError(name, `must be a bigint, got ${typeof v}`);
-  if (v < 0n || v >= U64_LIMIT) throw new InvalidArgumentError(name, `${v} is not a 64-bit unsigned value`);
+  if (v < 0n || v > U64_LIMIT || (v === U64_LIMIT && !allowLimit)) {
+    throw new InvalidArgumentError(name, `${v} is not a 64-bit unsigned value`);
+  }
+}
+
+/** What a page table is built with, once its options are checked. */
+export interface CheckedOptions {
+  geometry: Geometry;
+  tableAttrs: bigint;
+  safeRule: SafeRule;
+}
+
+/** Checks the options of a new page table. */
+export function checkOptions(o: PageTableOptions): CheckedOptions {
+  const granule = o.granule ?? 4;
+  const vaBits = o.vaBits ?? 48;
+  if (!(granule in SUPPORTED_VA_BITS)) throw new InvalidArgumentError("granule", `${granule}K is not 4, 16 or 64`);
+  if (!SUPPORTED_VA_BITS[granule].includes(vaBits)) {
+    throw new InvalidArgumentError("vaBits", `${vaBits} is not offered with ${granule}K pages (${SUPPORTED_VA_BITS[granule].join(", ")})`);
+  }
+  const g = geometry(granule, vaBits);
+  const tableAttrs = o.tableAttrs ?? PMD_TABLE_UXN;
+  checkU64("tableAttrs", tableAttrs);
+  if (tableAttrs & (oaFieldMask(g) | 3n)) throw new InvalidArgumentError("tableAttrs", "may not carry output-address bits or bits [1:0]");
+  const safeRule = o.safeRule ?? "v6.1";
+  if (safeRule !== "v6.1" && safeRule !== "v6.12") throw new InvalidArgumentError("safeRule", `${String(safeRule)} is not "v6.1" or "v6.12"`);
+  return { geometry: g, tableAttrs, safeRule };
+}
+
+/** Checks the arguments of walkMany and returns where its results go. */
+export function checkWalkMany(vas: unknown, out?: WalkManyResult): WalkManyResult {
+  if (!(vas instanceof BigUint64Array)) throw new InvalidArgumentError("vas", "must be a BigUint64Array");
+  if (out === undefined) return { pa: new BigUint64Array(vas.length), level: new Int8Array(vas.length) };
+  if (!(out.pa instanceof BigUint64Array) || !(out.level instanceof Int8Array) || out.pa.length < vas.length || out.level.length < vas.length) {
+    throw new InvalidArgumentError("out", `must hold a BigUint64Array and an Int8Array of at least ${vas.length} elements`);
+  }
+  return out;
+}
+
+/** Checks the mode of setMemory. */
+export function checkMode(mode: unknown): asserts mode is ChangeMode {
+  if (mode !== "classic" && mode !== "split") throw new InvalidArgumentError("mode", `${String(mode)} is not "classic" or "split"`);
+}
+
+/** The options of `ranges`, checked, with their defaults. */
+export function checkRanges(g: Geometry, o: RangesOptions): Required<RangesOptions> {
+  const start = o.start ?? g.ttbr1Base;
+  const end = o.end ?? U64_LIMIT;
+  const mask = o.mask ?? ~oaFieldMask(g) & (U64_LIMIT - 1n);
+  checkU64("start", start);
+  checkU64("end", end, true);
+  checkU64("mask", mask);
+  if (start < g.ttbr1Base) throw new InvalidArgumentError("start", `0x${start.toString(16)} is below the TTBR1 range`);
+  if (end <= start) throw new InvalidArgumentError("end", "must be above start");
+  return { start, end, mask, exact: o.exact ?? false };
 }
 
 /** Checks a VA range: page aligned, non-empty, inside the TTBR1 range. */

@@ -1,9 +1,9 @@
 /**
- * The engines the parametrized tests run against. Both implement `PageTableEngine`; the WebAssembly
- * engine is added here once it exists.
+ * The engines the parametrized tests run against. Both implement `PageTableEngine`.
  */
 import { ReferencePageTable } from "../src/reference/index.js";
 import type { PageTableEngine, PageTableOptions } from "../src/types.js";
+import { WasmPageTable } from "../src/wasm/page-table.js";
 
 /** One engine under test: a name for the report and a factory. */
 export interface EngineUnderTest {
@@ -12,4 +12,7 @@ export interface EngineUnderTest {
 }
 
 /** Every engine the shared tests cover. */
-export const ENGINES: EngineUnderTest[] = [{ name: "reference", create: (o) => new ReferencePageTable(o) }];
+export const ENGINES: EngineUnderTest[] = [
+  { name: "wasm", create: (o) => new WasmPageTable(o) },
+  { name: "reference", create: (o) => new ReferencePageTable(o) },
+];

@@ -2,9 +2,8 @@
  * The pure-TypeScript reference engine: the oracle the WebAssembly engine is tested against. It is
  * written for clarity, not speed; docs/engine.md is its contract.
  */
-import { PMD_TABLE_UXN } from "../descriptor.js";
-import { EngineUnusableError, InvalidArgumentError } from "../errors.js";
-import { type Geometry, SUPPORTED_VA_BITS, geometry, oaFieldMask } from "../geometry.js";
+import { EngineUnusableError } from "../errors.js";
+import type { Geometry } from "../geometry.js";
 import type {
   ChangeMode,
   ChangeResult,
@@ -17,52 +16,17 @@ import type {
   WalkManyResult,
   WalkResult,
 } from "../types.js";
-import { checkChangeMasks, checkMap, checkVaRange } from "../validate.js";
+import { checkChangeMasks, checkMap, checkMode, checkOptions, checkRanges, checkU64, checkVaRange, checkWalkMany } from "../validate.js";
 import { changeMemoryCommon } from "./change.js";
 import { FramePool, type TxnTotals } from "./frames.js";
 import { createPgdMapping } from "./map.js";
-import type { SafeRule } from "./safety.js";
 import { dumpRanges } from "./ranges.js";
-import { type RefState, VA_LIMIT } from "./tables.js";
+import type { RefState } from "./tables.js";
 import { unmapRange } from "./unmap.js";
 import { hardwareWalk, walkMany } from "./walk.js";
 
-const U64_MASK = VA_LIMIT - 1n;
-
-/** Options of the reference engine: those of every engine, plus the kernel whose safety rule applies. */
-export interface ReferenceOptions extends PageTableOptions {
-  /** `pgattr_change_is_safe` of v6.1 (default: only an all-zero side is safe) or of v6.12+. */
-  safeRule?: SafeRule;
-}
-
-export type { SafeRule };
-
-/** Checks a bigint argument is a 64-bit unsigned value (or, with `allowLimit`, exactly 2^64). */
-function checkU64(name: string, v: unknown, allowLimit = false): asserts v is bigint {
-  if (typeof v !== "bigint") throw new InvalidArgumentError(name, `must be a bigint, got ${typeof v}`);
-  if (v < 0n || v > VA_LIMIT || (v === VA_LIMIT && !allowLimit)) {
-    throw new InvalidArgumentError(name, `${v} is not a 64-bit unsigned value`);
-  }
-}
-
-/** The geometry of the options, with unsupported pairs reported as InvalidArgumentError. */
-function optionsGeometry(o: PageTableOptions): Geometry {
-  const granule = o.granule ?? 4;
-  const vaBits = o.vaBits ?? 48;
-  if (!(granule in SUPPORTED_VA_BITS)) throw new InvalidArgumentError("granule", `${granule}K is not 4, 16 or 64`);
-  if (!SUPPORTED_VA_BITS[granule].includes(vaBits)) {
-    throw new InvalidArgumentError("vaBits", `${vaBits} is not offered with ${granule}K pages`);
-  }
-  return geometry(granule, vaBits);
-}
-
-/** The tableAttrs option: default UXNTable; may not carry OA bits or the type bits [1:0]. */
-function optionsTableAttrs(g: Geometry, o: PageTableOptions): bigint {
-  const attrs = o.tableAttrs ?? PMD_TABLE_UXN;
-  checkU64("tableAttrs", attrs);
-  if (attrs & (oaFieldMask(g) | 3n)) throw new InvalidArgumentError("tableAttrs", "may not carry output-address bits or bits [1:0]");
-  return attrs;
-}
+/** Options of the reference engine (the same as every engine's). */
+export type ReferenceOptions = PageTableOptions;
 
 /** The reference implementation of `PageTableEngine`. */
 export class ReferencePageTable implements PageTableEngine {
@@ -71,12 +35,10 @@ export class ReferencePageTable implements PageTableEngine {
 
   /** A new page table with only its PGD. */
   constructor(options: ReferenceOptions = {}) {
-    this.geometry = optionsGeometry(options);
-    const g = this.geometry;
-    const safeRule = options.safeRule ?? "v6.1";
-    if (safeRule !== "v6.1" && safeRule !== "v6.12") throw new InvalidArgumentError("safeRule", `${String(safeRule)} is not "v6.1" or "v6.12"`);
+    const { geometry: g, tableAttrs, safeRule } = checkOptions(options);
+    this.geometry = g;
     const pool = new FramePool(g.entriesPerTable, g.levels);
-    this.state = { g, pool, tableAttrs: optionsTableAttrs(g, options), safeRule };
+    this.state = { g, pool, tableAttrs, safeRule };
   }
 
   /** The live state, or EngineUnusableError after dispose(). */
@@ -108,10 +70,9 @@ export class ReferencePageTable implements PageTableEngine {
   }
 
   /** Many hardware walks. */
-  walkMany(vas: BigUint64Array): WalkManyResult {
+  walkMany(vas: BigUint64Array, out?: WalkManyResult): WalkManyResult {
     const s = this.live();
-    if (!(vas instanceof BigUint64Array)) throw new InvalidArgumentError("vas", "must be a BigUint64Array");
-    return walkMany(s, vas);
+    return walkMany(s, vas, checkWalkMany(vas, out));
   }
 
   /** `__change_memory_common`: leaves in range become `(old & ~clear) | set`. */
@@ -119,22 +80,14 @@ export class ReferencePageTable implements PageTableEngine {
     const s = this.live();
     checkVaRange(s.g, va, size);
     checkChangeMasks(s.g, set, clear);
-    if (mode !== "classic" && mode !== "split") throw new InvalidArgumentError("mode", `${String(mode)} is not "classic" or "split"`);
+    checkMode(mode);
     return changeResult(s.pool.transaction(() => changeMemoryCommon(s, va, size, set, clear, mode)));
   }
 
   /** Coalesced ranges, as ptdump walks them. */
   ranges(options: RangesOptions = {}): MappedRange[] {
     const s = this.live();
-    const start = options.start ?? s.g.ttbr1Base;
-    const end = options.end ?? VA_LIMIT;
-    const mask = options.mask ?? ~oaFieldMask(s.g) & U64_MASK;
-    checkU64("start", start);
-    checkU64("end", end, true);
-    checkU64("mask", mask);
-    if (start < s.g.ttbr1Base) throw new InvalidArgumentError("start", "is below the TTBR1 range");
-    if (end <= start) throw new InvalidArgumentError("end", "must be above start");
-    return dumpRanges(s, { start, end, mask, exact: options.exact ?? false });
+    return dumpRanges(s, checkRanges(s.g, options));
   }
 
   /** Counters. */

@@ -22,7 +22,8 @@ function isNormal(desc: bigint): boolean {
 }
 
 /** Which kernel's `pgattr_change_is_safe` to apply. */
-export type SafeRule = "v6.1" | "v6.12";
+export type { SafeRule } from "../types.js";
+import type { SafeRule } from "../types.js";
 
 /** PTE_SWBITS_MASK (v6.12+): bit 63 and bits 58:55, software bits that may change on a live entry. */
 const PTE_SWBITS_MASK = (1n << 63n) | (0xfn << 55n);

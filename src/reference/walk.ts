@@ -36,13 +36,12 @@ export function hardwareWalk(s: RefState, va: bigint): WalkResult {
 }
 
 /** Many walks: each VA's PA (FAULT_PA on a fault) and hardware level. */
-export function walkMany(s: RefState, vas: BigUint64Array): WalkManyResult {
-  const pa = new BigUint64Array(vas.length);
-  const level = new Int8Array(vas.length);
+export function walkMany(s: RefState, vas: BigUint64Array, out: WalkManyResult): WalkManyResult {
+  const { pa, level } = out;
   for (let k = 0; k < vas.length; k++) {
     const r = hardwareWalk(s, vas[k]);
     pa[k] = r.pa ?? FAULT_PA;
     level[k] = r.level;
   }
-  return { pa, level };
+  return out;
 }

@@ -3,7 +3,6 @@
  * with the reference), 64-bit values cross as bigint, batches cross through the engine's scratch
  * buffer, and engine status codes become typed errors.
  */
-import { PMD_TABLE_UXN } from "../descriptor.js";
 import {
   BlockMappingError,
   EngineTrapError,
@@ -13,7 +12,7 @@ import {
   PgtableError,
   UnsafeChangeError,
 } from "../errors.js";
-import { type Geometry, geometry, oaFieldMask } from "../geometry.js";
+import type { Geometry } from "../geometry.js";
 import type {
   ChangeMode,
   ChangeResult,
@@ -26,7 +25,7 @@ import type {
   WalkManyResult,
   WalkResult,
 } from "../types.js";
-import { checkChangeMasks, checkMap, checkVaRange } from "../validate.js";
+import { checkChangeMasks, checkMap, checkMode, checkOptions, checkRanges, checkU64, checkVaRange, checkWalkMany } from "../validate.js";
 import { type EngineExports, instantiateEngine } from "./module.js";
 import { statsFromCounters, type StatsCounters } from "../stats.js";
 
@@ -52,11 +51,12 @@ export class WasmPageTable implements PageTableEngine {
   #x: EngineExports | undefined;
   #unusable: string | undefined;
 
-  constructor(options: PageTableOptions & { safeRule?: "v6.1" | "v6.12" } = {}) {
-    this.geometry = geometry(options.granule ?? 4, options.vaBits ?? 48);
-    this.#x = instantiateEngine();
-    const rule = options.safeRule === "v6.12" ? 1 : 0;
-    const rc = this.#x.init(this.geometry.pageShift, this.geometry.vaBits, options.tableAttrs ?? PMD_TABLE_UXN, rule);
+  /** A new table with only its PGD. `engine` replaces the wasm instance (for tests of trap handling). */
+  constructor(options: PageTableOptions = {}, engine?: EngineExports) {
+    const { geometry: g, tableAttrs, safeRule } = checkOptions(options);
+    this.geometry = g;
+    this.#x = engine ?? instantiateEngine();
+    const rc = this.#x.init(g.pageShift, g.vaBits, tableAttrs, safeRule === "v6.12" ? 1 : 0);
     if (rc !== 0) throw new OutOfMemoryError(1, "wasm memory could not hold the PGD");
   }
 
@@ -142,10 +142,12 @@ export class WasmPageTable implements PageTableEngine {
   setMemory(va: bigint, size: bigint, set: bigint, clear: bigint, mode: ChangeMode = "classic"): ChangeResult {
     checkVaRange(this.geometry, va, size);
     checkChangeMasks(this.geometry, set, clear);
+    checkMode(mode);
     return this.#mutate((x) => x.changeRangeProt(va, size, set, clear, mode === "split" ? 1 : 0));
   }
 
   walk(va: bigint): WalkResult {
+    checkU64("va", va);
     return this.#call((x) => {
       x.walkOne(U64(va));
       const r = this.#u64(x, x.resultPtr(), 11);
@@ -163,10 +165,10 @@ export class WasmPageTable implements PageTableEngine {
     });
   }
 
-  walkMany(vas: BigUint64Array): WalkManyResult {
+  walkMany(vas: BigUint64Array, out?: WalkManyResult): WalkManyResult {
+    const result = checkWalkMany(vas, out);
+    const { pa, level } = result;
     return this.#call((x) => {
-      const pa = new BigUint64Array(vas.length);
-      const level = new Int8Array(vas.length);
       const chunk = 65536;
       const base = x.scratchPtr();
       const inPtr = base;
@@ -180,25 +182,19 @@ export class WasmPageTable implements PageTableEngine {
         pa.set(new BigUint64Array(x.memory.buffer, paPtr, n), i);
         level.set(new Int8Array(x.memory.buffer, levelPtr, n), i);
       }
-      return { pa, level };
+      return result;
     });
   }
 
   ranges(options: RangesOptions = {}): MappedRange[] {
-    const g = this.geometry;
-    const start = options.start ?? g.ttbr1Base;
-    const end = options.end ?? TWO64;
-    const mask = options.mask ?? U64(~oaFieldMask(g));
-    if (start < g.ttbr1Base || end > TWO64 || end <= start) {
-      throw new PgtableError("invalid-argument", `ranges: [0x${start.toString(16)}, 0x${end.toString(16)}) is not a TTBR1 range`);
-    }
+    const { start, end, mask, exact } = checkRanges(this.geometry, options);
     return this.#call((x) => {
       const out: MappedRange[] = [];
       const buffer = x.scratchPtr();
       const max = Math.floor(Number(x.SCRATCH_BYTES.value) / RECORD_BYTES);
       let from = start;
       for (;;) {
-        const n = x.rangesInto(from, U64(end), mask, options.exact ? 1 : 0, buffer, max);
+        const n = x.rangesInto(from, U64(end), mask, exact ? 1 : 0, buffer, max);
         const rec = this.#u64(x, buffer, n * 4);
         for (let i = 0; i < n; i++) {
           const e = rec[i * 4 + 1];
