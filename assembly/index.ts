@@ -5,7 +5,7 @@ import { safeRule } from "./descriptor";
 import { STATS, initFrames, poolBase, reserveFrames, resetFrames } from "./frames";
 import { mapRange, tableAttrs } from "./map";
 import { ERR } from "./status";
-import { RESULT } from "./walk";
+import { RESULT, walkStrategy } from "./walk";
 import { RANGES_STATE } from "./ranges";
 
 export { mapRange, changeRangeProt, unmapRange, walkOne, walkBatch, rangesInto };
@@ -27,6 +27,11 @@ export function init(pageShift: u32, vaBits: u32, tableAttributes: u64, rule: u3
   tableAttrs = tableAttributes;
   safeRule = rule;
   return initFrames(__heap_base) ? 0 : -2;
+}
+
+/** Chooses how walkBatch walks (0 by table size, 1 lockstep, 2 breadth-first): for tests and benchmarks. */
+export function setWalkStrategy(strategy: u32): void {
+  walkStrategy = strategy;
 }
 
 /** Frees every table but the PGD and zeroes the counters. */

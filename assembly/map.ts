@@ -6,7 +6,7 @@
 // writes. So a refused or unaffordable map changes nothing.
 import { PMD_TABLE_PXN, PMD_TYPE_TABLE, PTE_CONT, PTE_TABLE_BIT, encodeOA, pgattrChangeIsSafe } from "./descriptor";
 import { allocFrame, countWrites, frameAddr, frameOf, reserveFrames } from "./frames";
-import { CONT_PMDS, CONT_PTES, PAGE_SHIFT, PUD_BLOCKS, TOP, addrEnd, entryIndex, entrySize } from "./geometry";
+import { CONT_PMDS, CONT_PTES, PAGE_SHIFT, PUD_BLOCKS, TOP, addrEnd, entryIndex, entrySize, levelShift } from "./geometry";
 import { E_NOMEM, E_UNSAFE, OK, fail } from "./status";
 
 export const NO_BLOCK_MAPPINGS: u32 = 1;
@@ -107,44 +107,74 @@ function initPte(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void 
   countWrites(0, <u64>n);
 }
 
+// Where the whole contiguous groups of a range lie, as offsets from its start (set by contBody).
+let bodyFrom: u64 = 0;
+let bodyTo: u64 = 0;
+
 /**
- * alloc_init_cont_pte(): the PTE table's range in CONT_PTE chunks, CONT where a chunk is whole.
- * The kernel calls init_pte once per chunk; consecutive chunks with the same prot are handed to
- * initPte as one run here, which writes the same descriptors with fewer calls.
+ * The kernel's CONT chunk loops (alloc_init_cont_pte/pmd) step by group and set CONT on a chunk
+ * whose VA and PA are aligned at both ends: only whole groups, and only when VA and PA agree modulo
+ * the group. Consecutive chunks with the same prot can go to the level below as one run: a partial
+ * head, the whole groups, a partial tail. Returns false when no chunk gets CONT; else sets
+ * bodyFrom/bodyTo, offsets from addr, which keep the arithmetic right when end is 0 (2^64).
  */
-function mapContPte(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
-  const contSize = CONT_PTES << PAGE_SHIFT;
+function contBody(addr: u64, end: u64, phys: u64, contSize: u64): bool {
   const contMask = contSize - 1;
-  if ((mapFlags & NO_CONT_MAPPINGS) != 0 || ((addr ^ phys) & contMask) != 0) {
-    // No chunk can be aligned at both ends in VA and PA: one run without CONT.
+  if ((mapFlags & NO_CONT_MAPPINGS) != 0 || ((addr ^ phys) & contMask) != 0) return false;
+  const len = end - addr;
+  bodyFrom = ((addr + contMask) & ~contMask) - addr;
+  bodyTo = (end & ~contMask) - addr; // wraps past len when no boundary lies in range
+  return bodyTo <= len && bodyFrom < bodyTo;
+}
+
+/** alloc_init_cont_pte(): the PTE table's range in CONT_PTE chunks, CONT where a chunk is whole. */
+function mapContPte(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
+  if (!contBody(addr, end, phys, CONT_PTES << PAGE_SHIFT)) {
     initPte(table, addr, end, phys, prot);
     return;
   }
-  // VA and PA agree modulo the group: a partial head, whole groups, a partial tail. Offsets from
-  // addr keep the arithmetic right when end is 0 (2^64).
-  const len = end - addr;
-  const bodyFrom = ((addr + contMask) & ~contMask) - addr;
-  const bodyTo = (end & ~contMask) - addr; // wraps past len when no boundary lies in range
-  if (bodyTo > len || bodyFrom >= bodyTo) {
-    initPte(table, addr, end, phys, prot); // no whole group
+  const from = bodyFrom;
+  const to = bodyTo;
+  if (from != 0) initPte(table, addr, addr + from, phys, prot);
+  if (status == OK) initPte(table, addr + from, addr + to, phys + from, prot | PTE_CONT);
+  if (status == OK && to != end - addr) initPte(table, addr + to, end, phys + to, prot);
+}
+
+/**
+ * pmd_set_huge() for every PMD entry of [addr, end), all aligned: one block each, checked with
+ * pgattr_change_is_safe() by the dry pass (a new table has nothing to check).
+ */
+function setPmdBlocks(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
+  const size = entrySize(1);
+  const first = entryAt(table, 1, addr);
+  const stop = first + <usize>(((end - addr) >> levelShift(1)) << 3);
+  let desc = encodeOA(phys) | (prot & ~PTE_TABLE_BIT);
+  if (dry) {
+    if (table == 0) return;
+    for (let p = first; p < stop; p += 8, desc += size) {
+      const old = load<u64>(p);
+      if (!pgattrChangeIsSafe(old, desc)) {
+        status = fail(E_UNSAFE, addr + (<u64>(p - first) << (levelShift(1) - 3)), 1, old, desc, 0);
+        return;
+      }
+    }
     return;
   }
-  if (bodyFrom != 0) {
-    initPte(table, addr, addr + bodyFrom, phys, prot);
-    if (status != OK) return;
-  }
-  initPte(table, addr + bodyFrom, addr + bodyTo, phys + bodyFrom, prot | PTE_CONT);
-  if (status != OK) return;
-  if (bodyTo != len) initPte(table, addr + bodyTo, end, phys + bodyTo, prot);
+  for (let p = first; p < stop; p += 8, desc += size) store<u64>(p, desc);
+  countWrites(1, <u64>((stop - first) >> 3));
 }
 
 /** init_pmd(): a PMD block where aligned and allowed, else a PTE table. */
 function initPmd(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
   const size = entrySize(1);
+  const mask = size - 1;
   do {
-    const next = addrEnd(addr, end, size);
-    if (((addr | next | phys) & (size - 1)) == 0 && (mapFlags & NO_BLOCK_MAPPINGS) == 0) {
-      setBlock(table, 1, addr, phys, prot);
+    let next = addrEnd(addr, end, size);
+    if (((addr | next | phys) & mask) == 0 && (mapFlags & NO_BLOCK_MAPPINGS) == 0) {
+      // Every whole entry from here on is aligned as well: map them as one run of blocks.
+      const runEnd = end & ~mask;
+      if (runEnd - 1 > next - 1) next = runEnd;
+      setPmdBlocks(table, addr, next, phys, prot);
     } else {
       const child = childTable(table, 1, addr);
       if (status != OK) return;
@@ -158,16 +188,15 @@ function initPmd(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void 
 
 /** alloc_init_cont_pmd(): the PMD table's range in CONT_PMD chunks, CONT where a chunk is whole. */
 function mapContPmd(table: usize, addr: u64, end: u64, phys: u64, prot: u64): void {
-  const contSize = CONT_PMDS << <u64>(PAGE_SHIFT + (PAGE_SHIFT - 3));
-  do {
-    const next = addrEnd(addr, end, contSize);
-    let chunkProt = prot;
-    if (((addr | next | phys) & (contSize - 1)) == 0 && (mapFlags & NO_CONT_MAPPINGS) == 0) chunkProt |= PTE_CONT;
-    initPmd(table, addr, next, phys, chunkProt);
-    if (status != OK) return;
-    phys += next - addr;
-    addr = next;
-  } while (addr != end);
+  if (!contBody(addr, end, phys, CONT_PMDS << <u64>levelShift(1))) {
+    initPmd(table, addr, end, phys, prot);
+    return;
+  }
+  const from = bodyFrom;
+  const to = bodyTo;
+  if (from != 0) initPmd(table, addr, addr + from, phys, prot);
+  if (status == OK) initPmd(table, addr + from, addr + to, phys + from, prot | PTE_CONT);
+  if (status == OK && to != end - addr) initPmd(table, addr + to, end, phys + to, prot);
 }
 
 /** alloc_init_pud(): a PUD block where the granule has them and the range is aligned, else a PMD table. */

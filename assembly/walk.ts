@@ -126,13 +126,79 @@ export function walkOne(va: u64): u64 {
   return true;
 }
 
-/** n walks: vas[i] -> pas[i] (FAULT_PA on a fault) and levels[i] (hardware level, i8). */
+/** VAs a batch walks level by level at a time. */
+const LANES: usize = 128;
+/** Per lane: the table the walk reads next (u32), 0 once the lane is done or needs the slow path. */
+const LANE_TABLE: usize = memory.data(<i32>LANES * 4, 8);
+
+/**
+ * The VAs of a batch go down the levels together, LANES at a time, so that the loads
+ * of one level are independent of each other and their cache misses overlap (the hardware's own
+ * walkers do the same across TLB misses). The common step is a table descriptor; a lane that
+ * meets anything else (a block, a fault, a VA outside TTBR1) is walked alone by translate().
+ */
+function walkBreadthFirst(vas: usize, pas: usize, levels: usize, n: u32, pgd: usize, end: usize, topShift: u64, topMask: u64, bits: u64): void {
+  const entryMask = (<u64>1 << bits) - 1;
+  for (let base: usize = 0; base < <usize>n; base += LANES) {
+    const m = min(LANES, <usize>n - base);
+    const va = vas + (base << 3);
+    const pa = pas + (base << 3);
+    const level = levels + base;
+    for (let j: usize = 0; j < m; j++) {
+      // A lane outside TTBR1 goes to the slow path, which reports the range fault.
+      store<u32>(LANE_TABLE + (j << 2), load<u64>(va + (j << 3)) >= TTBR1_BASE ? <u32>pgd : 0);
+    }
+    let shift = topShift;
+    let mask = topMask;
+    for (let d = TOP; d > 0; d--) {
+      for (let j: usize = 0; j < m; j++) {
+        const table = <usize>load<u32>(LANE_TABLE + (j << 2));
+        if (table == 0) continue;
+        const desc = load<u64>(table + (<usize>((load<u64>(va + (j << 3)) >> shift) & mask) << 3));
+        const next = pgd + <usize>(desc & 0x0000fffffffff000); // a table's OA is its pool offset
+        const ok = (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE && next < end;
+        store<u32>(LANE_TABLE + (j << 2), ok ? <u32>next : 0);
+      }
+      shift -= bits;
+      mask = entryMask;
+    }
+    // The last level: pages, or the slow path.
+    const offsetMask = (<u64>1 << shift) - 1;
+    for (let j: usize = 0; j < m; j++) {
+      const table = <usize>load<u32>(LANE_TABLE + (j << 2));
+      const v = load<u64>(va + (j << 3));
+      let desc: u64 = 0;
+      if (table != 0) desc = load<u64>(table + (<usize>((v >> shift) & mask) << 3));
+      if (table != 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE) {
+        store<u64>(pa + (j << 3), decodeOA(desc) | (v & offsetMask));
+        store<i8>(level + j, 3);
+      } else {
+        store<u64>(pa + (j << 3), translate(v, 0, pgd, end, topShift, topMask, bits));
+        store<i8>(level + j, <i8>(3 - lastD));
+      }
+    }
+  }
+}
+
+/** Table memory beyond which walks miss the caches: then breadth-first overlaps the misses best. */
+const CACHED_TABLE_BYTES: usize = 8 << 20;
+/** How walkBatch walks: 0 by table size, 1 always four in lockstep, 2 always breadth-first. */
+export let walkStrategy: u32 = 0;
+
+/**
+ * n walks: vas[i] -> pas[i] (FAULT_PA on a fault) and levels[i] (hardware level, i8). Small tables
+ * (in cache) go four walks in lockstep; large ones breadth-first, LANES at a time.
+ */
 export function walkBatch(vas: usize, pas: usize, levels: usize, n: u32): void {
   const pgd = frameAddr(0);
   const end = poolEnd();
   const topShift = <u64>levelShift(TOP);
   const topMask = TOP_ENTRIES - 1;
   const bits = <u64>BITS_PER_LEVEL;
+  if (walkStrategy == 2 || (walkStrategy == 0 && end - pgd > CACHED_TABLE_BYTES)) {
+    walkBreadthFirst(vas, pas, levels, n, pgd, end, topShift, topMask, bits);
+    return;
+  }
   let i: usize = 0;
   for (; i + 4 <= <usize>n; i += 4) {
     if (walkFour(vas + (i << 3), pas + (i << 3), levels + i, pgd, end, topShift, topMask, bits)) continue;

@@ -41,7 +41,7 @@ const log = (s: string) => {
 const sizes = quick ? [1n * GiB, 16n * GiB] : [1n * GiB, 16n * GiB, 256n * GiB];
 /** The reference is measured up to this size: beyond it a BigInt per descriptor takes minutes. */
 const referenceMax = quick ? 1n * GiB : 16n * GiB;
-const walks = quick ? 200_000 : 1_000_000;
+const walks = 1_000_000;
 const timeMs = quick ? 300 : 1500;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 

@@ -16,6 +16,7 @@ import { PgtableError } from "../src/errors.js";
 import { type Granule, entrySize, geometry, oaFieldMask } from "../src/geometry.js";
 import { ReferencePageTable } from "../src/reference/index.js";
 import type { PageTableEngine } from "../src/types.js";
+import { instantiateEngine } from "../src/wasm/module.js";
 import { WasmPageTable } from "../src/wasm/page-table.js";
 
 const CONFIGS: Array<[Granule, number]> = [
@@ -140,10 +141,20 @@ describe("wasm engine matches the reference", () => {
       fc.assert(
         fc.property(sequenceArb(g), probeArb, (ops, probes) => {
           const wasm = new WasmPageTable({ granule, vaBits });
+          const breadthFirst = instantiateEngine();
+          breadthFirst.setWalkStrategy(2); // the batch walk used on tables beyond the caches
+          const wasmBf = new WasmPageTable({ granule, vaBits }, breadthFirst);
           const ref = new ReferencePageTable({ granule, vaBits });
-          for (const op of ops) expect(apply(wasm, op), JSON.stringify(op)).toEqual(apply(ref, op));
-          expect(observe(wasm, probes)).toEqual(observe(ref, probes));
+          for (const op of ops) {
+            const expected = apply(ref, op);
+            expect(apply(wasm, op), JSON.stringify(op)).toEqual(expected);
+            expect(apply(wasmBf, op), JSON.stringify(op)).toEqual(expected);
+          }
+          const seen = observe(ref, probes);
+          expect(observe(wasm, probes)).toEqual(seen);
+          expect(observe(wasmBf, probes)).toEqual(seen);
           wasm.dispose();
+          wasmBf.dispose();
         }),
         { numRuns: granule === 4 ? 60 : 40 },
       );

@@ -11,6 +11,7 @@ export interface EngineExports {
   SCRATCH_BYTES: WebAssembly.Global;
   init(pageShift: number, vaBits: number, tableAttrs: bigint, rule: number): number;
   reset(): void;
+  setWalkStrategy(strategy: number): void;
   statsPtr(): number;
   errPtr(): number;
   resultPtr(): number;
