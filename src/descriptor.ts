@@ -39,6 +39,8 @@ export const PTE_CONT = 1n << 52n;
 export const PTE_PXN = 1n << 53n;
 /** Unprivileged execute-never. */
 export const PTE_UXN = 1n << 54n;
+/** Table descriptor: AF (v6.18 sets it on kernel tables; ignored without FEAT_HAFT). */
+export const PMD_TABLE_AF = 1n << 10n;
 /** Table descriptor: PXNTable. */
 export const PMD_TABLE_PXN = 1n << 59n;
 /** Table descriptor: UXNTable. */

@@ -1,0 +1,170 @@
+/**
+ * Kernel policies: releases, .config, command line, crashkernel= and the boot model, with
+ * expectations derived by hand from the kernel sources named in src/kernel/.
+ */
+import { describe, expect, it } from "vitest";
+import { PTE_RDONLY, PTE_VALID } from "../src/descriptor.js";
+import { countLeaves } from "../src/leaves.js";
+import { CmdlineError, parseCmdline } from "../src/kernel/cmdline.js";
+import { DEFAULT_CONFIG, ConfigError, parseConfig } from "../src/kernel/config.js";
+import { CrashkernelError, parseCrashkernel } from "../src/kernel/crashkernel.js";
+import { type BootMemory, bootLinearMap, maxZonePhys } from "../src/kernel/boot.js";
+import { policyFor } from "../src/kernel/policy.js";
+import { UnknownKernelError, parseRelease } from "../src/kernel/release.js";
+import { WasmPageTable } from "../src/wasm/page-table.js";
+
+const G = 1n << 30n;
+const M = 1n << 20n;
+const p61 = policyFor(parseRelease("6.1"));
+
+describe("releases and policies", () => {
+  it("maps releases to the rules of their line", () => {
+    expect(policyFor(parseRelease("5.10.46")).crash).toBe("carve-out");
+    expect(policyFor(parseRelease("5.10.223-1-arm64")).crash).toBe("defer-if-dma");
+    expect(policyFor(parseRelease("5.15")).crash).toBe("force-pages");
+    expect(policyFor(parseRelease("6.1.192")).crash).toBe("defer-if-dma");
+    expect(policyFor(parseRelease("6.4")).crash).toBe("none");
+    expect(policyFor(parseRelease("6.12.117")).safeRule).toBe("v6.12");
+    expect(policyFor(parseRelease("6.18")).bbml2).toBe(true);
+    expect(policyFor(parseRelease("5.10")).tableAttrs).toBe(0n);
+    expect(policyFor(parseRelease("6.1")).tableAttrs).toBe(1n << 60n);
+  });
+  it("rejects releases it does not model", () => {
+    expect(() => parseRelease("4.19")).toThrow(UnknownKernelError);
+    expect(() => parseRelease("7.0")).toThrow(/only releases from 5.10 to 6.18/);
+    expect(() => parseRelease("six")).toThrow(/not a kernel release/);
+  });
+});
+
+describe("command line", () => {
+  it("reads the parameters that shape the linear map and ignores the usual others", () => {
+    const c = parseCmdline('BOOT_IMAGE=/vmlinuz root=UUID=x ro quiet rodata=on crashkernel=1G-4G:192M,4G-:256M kpti=1 kfence.sample_interval=100 usbcore.autosuspend=-1');
+    expect(c.rodata).toBe("on");
+    expect(c.crashkernel).toEqual(["1G-4G:192M,4G-:256M"]);
+    expect(c.kpti).toBe(true);
+    expect(c.kfenceSampleInterval).toBe(100);
+    expect(c.ignored).toContain("usbcore.autosuspend=-1");
+  });
+  it("names a bad or unknown parameter", () => {
+    expect(() => parseCmdline("rodata=yes")).toThrow(CmdlineError);
+    expect(() => parseCmdline("rodata=yes")).toThrow("--cmdline: rodata=yes: rodata takes on, off or full");
+    expect(() => parseCmdline("rodat=full")).toThrow(/rodat=full: unknown parameter/);
+    expect(() => parseCmdline("kpti=maybe")).toThrow(/not a boolean/);
+  });
+});
+
+describe(".config", () => {
+  it("reads the options map_mem() depends on; absent options are not set", () => {
+    const c = parseConfig("# comment\nCONFIG_KFENCE=y\nCONFIG_KFENCE_SAMPLE_INTERVAL=0\nCONFIG_ZONE_DMA32=y\n# CONFIG_ZONE_DMA is not set\nCONFIG_ARM64_VA_BITS=48\nCONFIG_OTHER=\"x\"\n");
+    expect(c.kfence).toBe(true);
+    expect(c.kfenceSampleInterval).toBe(0);
+    expect(c.zoneDma).toBe(false);
+    expect(c.zoneDma32).toBe(true);
+    expect(c.rodataFullDefault).toBe(false);
+  });
+  it("names the line of a malformed entry", () => {
+    expect(() => parseConfig("CONFIG_KFENCE=y\nhello\n", "config-6.1")).toThrow(new ConfigError("config-6.1", 2, 'not a CONFIG_ line: "hello"'));
+    expect(() => parseConfig("CONFIG_KFENCE=maybe\n", "c")).toThrow("c:1: CONFIG_KFENCE must be y, m or n, not maybe");
+  });
+});
+
+describe("crashkernel=", () => {
+  it("parses size, offset, range lists and ,high/,low as parse_crashkernel does", () => {
+    expect(parseCrashkernel(["256M"], 8n * G, p61)).toEqual({ size: 256n * M, base: undefined, high: false, lowSize: undefined });
+    expect(parseCrashkernel(["512M@0x80000000"], 8n * G, p61)?.base).toBe(0x8000_0000n);
+    // Ranges are matched against the RAM size rounded up to 128 MiB: 8 GiB falls in "4G-".
+    expect(parseCrashkernel(["1G-4G:192M,4G-:256M"], 8n * G, p61)?.size).toBe(256n * M);
+    expect(parseCrashkernel(["1G-4G:192M,4G-:256M"], 2n * G, p61)?.size).toBe(192n * M);
+    // No range matches 512 MiB of RAM: nothing is reserved.
+    expect(parseCrashkernel(["1G-4G:192M"], 512n * M, p61)).toBeUndefined();
+    expect(parseCrashkernel(["1G,high", "128M,low"], 8n * G, p61)).toEqual({ size: G, base: undefined, high: true, lowSize: 128n * M });
+    // The last plain crashkernel= wins.
+    expect(parseCrashkernel(["128M", "256M"], 8n * G, p61)?.size).toBe(256n * M);
+  });
+  it("rejects what the kernel rejects", () => {
+    expect(() => parseCrashkernel(["256Q"], 8n * G, p61)).toThrow(CrashkernelError);
+    expect(() => parseCrashkernel(["4G-1G:64M"], 8n * G, p61)).toThrow(/end <= start/);
+    expect(() => parseCrashkernel(["1G,high"], 8n * G, policyFor(parseRelease("5.15")))).toThrow(/not understood before 5.19/);
+  });
+  it("computes the DMA zone limit as max_zone_phys()", () => {
+    // QEMU virt, 8 GiB at 1 GiB: 32-bit zone ends at 4 GiB.
+    expect(maxZonePhys(32, G, 9n * G)).toBe(4n * G);
+    // Raspberry Pi 4: 30-bit ZONE_DMA, RAM from 0.
+    expect(maxZonePhys(30, 0n, 4n * G)).toBe(G);
+    // DRAM above 4 GiB (Ampere Altra at 8 TiB): the zone spans all of it.
+    expect(maxZonePhys(32, 0x800_0000_0000n, 0x800_0000_0000n + 32n * G)).toBe(0x800_0000_0000n + 32n * G);
+  });
+});
+
+/** QEMU virt with `ram` at 0x40000000 and a kernel at 0x40200000 (_stext 64K in, 24 MiB of text). */
+function virt(ram: bigint): BootMemory {
+  return {
+    memory: [{ base: 0x4000_0000n, size: ram, nomap: false }],
+    reserved: [],
+    kernel: { text: 0x4020_0000n, stext: 0x4021_0000n, initBegin: 0x4180_0000n, end: 0x41c0_0000n },
+    zoneDmaBits: 32,
+  };
+}
+
+function boot(release: string, cmdline: string, ram = 8n * G, extra: { kexecLoaded?: boolean } = {}) {
+  return bootLinearMap(
+    { policy: policyFor(parseRelease(release)), config: { ...DEFAULT_CONFIG }, cmdline: parseCmdline(cmdline), memory: virt(ram), ...extra },
+    (o) => new WasmPageTable(o),
+  );
+}
+
+describe("boot: map_mem() on QEMU virt, 8 GiB", () => {
+  it("v6.1 default (rodata=full): pages everywhere but the kernel alias, which keeps 2M blocks", () => {
+    const { pt, result } = boot("6.1", "");
+    expect(result.memstart).toBe(0x4000_0000n);
+    const leaves = countLeaves(pt);
+    // The alias [0x40210000, 0x41800000): 496 pages up to 0x40400000, then 10 PMD blocks.
+    expect(leaves.entries[2]).toBe(10);
+    expect(leaves.entries[3]).toBe(8 * 262144 - 10 * 512);
+    expect(leaves.cont[3]).toBeUndefined();
+    const s = pt.stats();
+    expect([s.levels[2].live, s.levels[1].live, s.levels[0].live]).toEqual([1, 8, 4096 - 10]);
+    // Read-only after mark_linear_text_alias_ro(); tagged outside it.
+    expect(pt.walk(0xffff_0000_0050_0000n).descriptor & PTE_RDONLY).toBe(PTE_RDONLY);
+    expect(pt.walk(0xffff_0000_0200_0000n).descriptor & (7n << 2n)).toBe(1n << 2n);
+  });
+  it("v6.1 rodata=on: 1G, 2M (CONT) blocks and a single PTE table", () => {
+    const { pt } = boot("6.1", "rodata=on");
+    const leaves = countLeaves(pt);
+    // 7 x 1G above 2 GiB; PMD blocks: 1 below the kernel, 4 from 0x41800000 to the 32M boundary,
+    // 496 CONT blocks from 0x42000000 to 2 GiB, 10 in the alias; PTEs: 16 (one CONT group) + 496.
+    expect(leaves.entries).toEqual({ 1: 7, 2: 511, 3: 512 });
+    expect(leaves.cont).toEqual({ 2: 496, 3: 16 });
+    const s = pt.stats();
+    expect([s.levels[2].live, s.levels[1].live, s.levels[0].live]).toEqual([1, 1, 1]);
+  });
+  it("v6.1 crashkernel=256M with rodata=on: deferred reservation below 4 GiB, page-granular map", () => {
+    const { pt, result } = boot("6.1", "rodata=on crashkernel=256M");
+    expect(result.crashkernel?.base).toBe(0xf000_0000n);
+    expect(countLeaves(pt).entries[1]).toBeUndefined();
+    expect(result.reasons.join(" ")).toMatch(/crashkernel/);
+  });
+  it("v5.10.46 crashkernel=256M with rodata=on: blocks, the crashkernel carved out and mapped page by page", () => {
+    const { pt, result } = boot("5.10.46", "rodata=on crashkernel=256M", 8n * G, { kexecLoaded: true });
+    expect(result.crashkernel?.base).toBe(0xf000_0000n);
+    const crashVa = 0xffff_0000_0000_0000n + 0xf000_0000n - 0x4000_0000n;
+    // Invalidated by arch_kexec_protect_crashkres(): page entries with VALID clear.
+    expect(pt.walk(crashVa).fault).toBe("translation");
+    expect(pt.walk(crashVa).level).toBe(3);
+    expect(result.failure).toBeUndefined();
+    expect(pt.walk(crashVa - 0x1000n).descriptor & PTE_VALID).toBe(PTE_VALID);
+  });
+  it("v6.18 with BBML2 on every CPU keeps blocks under rodata=full", () => {
+    const all = bootLinearMap(
+      { policy: policyFor(parseRelease("6.18")), config: { ...DEFAULT_CONFIG }, cmdline: parseCmdline(""), memory: virt(8n * G), bbml2: "all" },
+      (o) => new WasmPageTable(o),
+    );
+    expect(countLeaves(all.pt).entries[1]).toBe(7);
+    const none = bootLinearMap(
+      { policy: policyFor(parseRelease("6.18")), config: { ...DEFAULT_CONFIG }, cmdline: parseCmdline(""), memory: virt(8n * G), bbml2: "boot" },
+      (o) => new WasmPageTable(o),
+    );
+    expect(countLeaves(none.pt).entries[1]).toBeUndefined();
+    expect(countLeaves(none.pt).cont[2]).toBeUndefined();
+  });
+});
