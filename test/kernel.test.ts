@@ -99,7 +99,8 @@ describe("crashkernel=", () => {
 /** QEMU virt with `ram` at 0x40000000 and a kernel at 0x40200000 (_stext 64K in, 24 MiB of text). */
 function virt(ram: bigint): BootMemory {
   return {
-    memory: [{ base: 0x4000_0000n, size: ram, nomap: false }],
+    memory: [{ base: 0x4000_0000n, size: ram }],
+    nomap: [],
     reserved: [],
     kernel: { text: 0x4020_0000n, stext: 0x4021_0000n, initBegin: 0x4180_0000n, end: 0x41c0_0000n },
     zoneDmaBits: 32,
@@ -140,7 +141,10 @@ describe("boot: map_mem() on QEMU virt, 8 GiB", () => {
   });
   it("v6.1 crashkernel=256M with rodata=on: deferred reservation below 4 GiB, page-granular map", () => {
     const { pt, result } = boot("6.1", "rodata=on crashkernel=256M");
-    expect(result.crashkernel?.base).toBe(0xf000_0000n);
+    // dma_contiguous_reserve() first: defconfig's 32 MiB CMA at the top of the 4 GiB DMA zone
+    // (0xfe000000), then the crashkernel top-down below it.
+    expect(result.cma).toEqual({ base: 0xfe00_0000n, size: 32n * M });
+    expect(result.crashkernel?.base).toBe(0xee00_0000n);
     expect(countLeaves(pt).entries[1]).toBeUndefined();
     expect(result.reasons.join(" ")).toMatch(/crashkernel/);
   });

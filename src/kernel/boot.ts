@@ -12,11 +12,14 @@ import type { KernelConfig } from "./config.js";
 import { type CrashkernelReservation, parseCrashkernel, reserveCrashkernel, subtract } from "./crashkernel.js";
 import { findFreeTopDown, type Range } from "./memblock-alloc.js";
 import type { KernelPolicy } from "./policy.js";
+import { atLeast } from "./release.js";
 
 /** The machine's memory as memblock sees it before map_mem(). */
 export interface BootMemory {
-  /** memblock.memory, sorted; `nomap` regions are firmware's MEMBLOCK_NOMAP. */
-  memory: Array<Range & { nomap: boolean }>;
+  /** memblock.memory, sorted. */
+  memory: Range[];
+  /** Firmware's MEMBLOCK_NOMAP ranges, inside memory. */
+  nomap: Range[];
   /** memblock.reserved known before map_mem() (firmware, DT /reserved-memory without no-map, kernel). */
   reserved: Range[];
   /** The kernel image: `_text`, `_stext`, `__init_begin` and `_end` (physical). */
@@ -38,6 +41,8 @@ export interface BootInput {
   bbml2?: Bbml2;
   /** A crash kernel is loaded (kexec -p), so arch_kexec_protect_crashkres() runs. */
   kexecLoaded?: boolean;
+  /** Where a real boot placed the crashkernel (/proc/iomem "Crash kernel"): used instead of the model's placement. */
+  crashkernelAt?: Range;
 }
 
 /** One step of the boot, for the log. */
@@ -58,9 +63,13 @@ export interface BootResult {
   reasons: string[];
   crashkernel: CrashkernelReservation | undefined;
   kfencePool: Range | undefined;
+  /** The CMA area (dma_contiguous_reserve()), which decides where a deferred crashkernel lands. */
+  cma: Range | undefined;
   steps: BootStep[];
   /** The failure a post-boot step met (e.g. protecting a crashkernel mapped with blocks). */
   failure: PgtableError | undefined;
+  /** What else the model did to the input (memory out of reach, a placement taken from the input). */
+  notes: string[];
 }
 
 const SZ_1G = 1n << 30n;
@@ -82,6 +91,13 @@ export function maxZonePhys(bits: number, startOfDram: bigint, endOfDram: bigint
   return (zoneMask < endOfDram - 1n ? zoneMask : endOfDram - 1n) + 1n;
 }
 
+/** cma=SIZE as memparse() reads it. */
+function parseCmaSize(v: string): bigint {
+  const m = /^(\d+)([KMG]?)$/i.exec(v)!;
+  const unit = { "": 0n, K: 10n, M: 20n, G: 30n }[m[2].toUpperCase() as "" | "K" | "M" | "G"];
+  return BigInt(m[1]) << unit;
+}
+
 /** Runs the boot on `pt` (a fresh engine of the config's geometry). */
 export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => PageTableEngine): { pt: PageTableEngine; result: BootResult } {
   const { policy, config, cmdline, memory } = input;
@@ -89,10 +105,16 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
   const pt = make({ granule: config.granule, vaBits: config.vaBits, tableAttrs: policy.tableAttrs, safeRule: policy.safeRule });
   const steps: BootStep[] = [];
   const reasons: string[] = [];
-  const mem = memory.memory;
-  const startOfDram = mem[0].base;
-  const endOfDram = mem[mem.length - 1].base + mem[mem.length - 1].size;
+  const notes: string[] = [];
+  const startOfDram = memory.memory[0].base;
   const memstart = (startOfDram / memstartAlign(g)) * memstartAlign(g);
+  // arm64_memblock_init(): memory the linear region cannot reach is removed.
+  const reach = memstart + (1n << BigInt(g.vaBits - 1));
+  const mem = memory.memory.flatMap((m) => subtract(m, { base: reach, size: (1n << 64n) - reach }));
+  if (mem.length < memory.memory.length || mem.some((m, i) => m.size !== memory.memory[i].size)) {
+    notes.push(`memory above 0x${reach.toString(16)} is out of the linear map's reach and removed`);
+  }
+  const endOfDram = mem[mem.length - 1].base + mem[mem.length - 1].size;
   const va = (pa: bigint) => pa - memstart + g.ttbr1Base;
   const systemRam = mem.reduce((s, m) => s + m.size, 0n); // memblock_phys_mem_size()
 
@@ -108,38 +130,56 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
   const kernelProt = pageKernel({ tagged: false, nG, shared, dirty });
 
   // Free memory for early allocations: memory without NOMAP, without what is reserved.
-  let free: Range[] = mem.filter((m) => !m.nomap).map((m) => ({ base: m.base, size: m.size }));
+  let free: Range[] = mem.map((m) => ({ base: m.base, size: m.size }));
   const reserve = (r: Range) => {
     free = free.flatMap((f) => subtract(f, r));
   };
-  for (const r of memory.reserved) reserve(r);
+  for (const r of [...memory.nomap, ...memory.reserved]) reserve(r);
   reserve({ base: memory.kernel.text, size: memory.kernel.end - memory.kernel.text });
-  const nomap: Range[] = mem.filter((m) => m.nomap).map((m) => ({ base: m.base, size: m.size }));
 
-  // crashkernel=: reserved before map_mem() (carve-out) or after it (deferred).
+  // crashkernel=: reserved before map_mem() (carve-out) or after it, once the DMA zones are known
+  // (deferred). The deferred reservation comes after the CMA area (dma_contiguous_reserve() runs
+  // first in bootmem_init()), the early one before it.
   const dmaConfigured = config.zoneDma || config.zoneDma32;
+  const paLimit = 1n << BigInt(g.paBits);
+  const dmaLimit = dmaConfigured ? maxZonePhys(config.zoneDma ? Math.min(32, memory.zoneDmaBits) : 32, startOfDram, endOfDram) : paLimit;
   let crash: CrashkernelReservation | undefined;
+  let cma: Range | undefined;
   let crashEarly = false;
   let crashForcesPages = false;
   const wantsCrash = config.kexecCore && cmdline.crashkernel.length > 0;
+  const reserveCma = () => {
+    if (!config.dmaCma) return;
+    const size = cmdline.cma !== undefined ? parseCmaSize(cmdline.cma) : BigInt(config.cmaSizeMbytes) << 20n;
+    if (size === 0n) return;
+    // CMA_MIN_ALIGNMENT_BYTES: PAGE_SIZE << (MAX_ORDER - 1) = 4 MiB with 4K pages.
+    const base = findFreeTopDown(free, size, g.pageSize << 10n, 0n, dmaLimit);
+    if (base !== undefined) {
+      cma = { base, size };
+      reserve(cma);
+    }
+  };
   if (wantsCrash) {
     const req = parseCrashkernel(cmdline.crashkernel, systemRam, policy);
     crashEarly = policy.crash === "carve-out" || (policy.crash === "defer-if-dma" && !dmaConfigured);
     crashForcesPages = policy.crash === "force-pages" || (policy.crash === "defer-if-dma" && dmaConfigured);
-    // The limit: the DMA zone when the reservation is deferred until the zones are known; 4 GiB
-    // (ZONE_DMA32) in the early v5.10 reservation; everything without DMA zones.
-    const paLimit = 1n << BigInt(g.paBits);
-    const dmaLimit = policy.crash === "carve-out"
-      ? maxZonePhys(32, startOfDram, endOfDram)
-      : dmaConfigured ? maxZonePhys(config.zoneDma ? Math.min(32, memory.zoneDmaBits) : 32, startOfDram, endOfDram) : paLimit;
-    if (req) {
-      crash = reserveCrashkernel(req, free, mem, dmaLimit, paLimit, policy.release.major > 6 || (policy.release.major === 6 && policy.release.minor >= 4) ? 128n << 20n : 0n);
+    if (!crashEarly) reserveCma();
+    // The v5.10 early reservation searched below ZONE_DMA32's 4 GiB.
+    const limit = policy.crash === "carve-out" ? maxZonePhys(32, startOfDram, endOfDram) : dmaLimit;
+    if (req && input.crashkernelAt) {
+      crash = { base: input.crashkernelAt.base, size: input.crashkernelAt.size, low: undefined, log: ["placement taken from the memory map"] };
+      reserve(input.crashkernelAt);
+    } else if (req) {
+      crash = reserveCrashkernel(req, free, mem, limit, paLimit, atLeast(policy.release, 6, 4) ? 128n << 20n : 0n);
       if (crash.size > 0n) {
         reserve({ base: crash.base, size: crash.size });
         if (crash.low) reserve(crash.low);
       }
     }
+    if (crashEarly) reserveCma();
     if (crashForcesPages) reasons.push(`crashkernel= on the command line (${policy.crash === "force-pages" ? "v5.11-v5.17 rule" : "reservation deferred until the DMA zones are known"})`);
+  } else {
+    reserveCma();
   }
 
   // KFENCE: an early pool is carved out; without one, can_set_direct_map() is true.
@@ -182,7 +222,7 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
   // NOMAP marks: the kernel alias, a carved-out crashkernel, the KFENCE pool.
   const aliasStart = policy.aliasStart === "_text" ? memory.kernel.text : memory.kernel.stext;
   const alias: Range = { base: aliasStart, size: memory.kernel.initBegin - aliasStart };
-  const marks: Range[] = [...nomap, alias];
+  const marks: Range[] = [...memory.nomap, alias];
   const crashCarved = crash !== undefined && crash.size > 0n && crashEarly;
   if (crashCarved) marks.push({ base: crash!.base, size: crash!.size });
   if (kfencePool) marks.push(kfencePool);
@@ -240,5 +280,5 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
       steps.push({ what: `arch_kexec_protect_crashkres() fails: ${e.message}` });
     }
   }
-  return { pt, result: { geometry: g, memstart, flags, reasons, crashkernel: crash, kfencePool, steps, failure } };
+  return { pt, result: { geometry: g, memstart, flags, reasons, crashkernel: crash, kfencePool, cma, steps, failure, notes } };
 }

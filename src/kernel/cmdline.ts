@@ -15,6 +15,8 @@ export interface Cmdline {
   debugPagealloc: boolean | undefined;
   /** kpti= (kstrtobool). */
   kpti: boolean | undefined;
+  /** cma=SIZE: the CMA area's size (placement forms are not modelled). */
+  cma: string | undefined;
   /** kfence.sample_interval= in ms. */
   kfenceSampleInterval: number | undefined;
   /** The parameters accepted and ignored. */
@@ -34,7 +36,7 @@ const IGNORED = new Set([
   "BOOT_IMAGE", "root", "rootfstype", "rootflags", "rootwait", "rootdelay", "ro", "rw", "quiet", "splash",
   "console", "earlycon", "earlyprintk", "loglevel", "ignore_loglevel", "init", "initrd", "nokaslr", "kaslr",
   "panic", "oops", "audit", "selinux", "apparmor", "security", "lsm", "mitigations", "nosmp", "maxcpus",
-  "nr_cpus", "efi", "acpi", "noefi", "swiotlb", "coherent_pool", "cma", "ip", "nfsroot", "fsck", "noinitrd",
+  "nr_cpus", "efi", "acpi", "noefi", "swiotlb", "coherent_pool", "ip", "nfsroot", "fsck", "noinitrd",
   "elevator", "transparent_hugepage", "hugepagesz", "hugepages", "default_hugepagesz", "numa", "nohz",
   "isolcpus", "irqaffinity", "rcu_nocbs", "cgroup_disable", "cgroup_enable", "systemd", "net", "biosdevname",
   "resume", "noresume", "hibernate", "pci", "iommu", "sysrq_always_enabled", "printk", "earlyparam",
@@ -59,7 +61,7 @@ export function splitCmdline(text: string): string[] {
 
 /** Parses a command line. */
 export function parseCmdline(text: string): Cmdline {
-  const c: Cmdline = { rodata: undefined, crashkernel: [], debugPagealloc: undefined, kpti: undefined, kfenceSampleInterval: undefined, ignored: [] };
+  const c: Cmdline = { rodata: undefined, crashkernel: [], debugPagealloc: undefined, kpti: undefined, kfenceSampleInterval: undefined, cma: undefined, ignored: [] };
   for (const param of splitCmdline(text)) {
     if (param === "--") break; // the rest goes to init
     const eq = param.indexOf("=");
@@ -79,6 +81,10 @@ export function parseCmdline(text: string): Cmdline {
         break;
       case "kpti":
         c.kpti = bool(param, value);
+        break;
+      case "cma":
+        if (!value || !/^\d+[KMG]?$/i.test(value)) throw new CmdlineError(param, "cma takes a size (e.g. 64M); placement forms are not modelled");
+        c.cma = value;
         break;
       case "kfence.sample_interval":
         if (value === undefined || !/^\d+$/.test(value)) throw new CmdlineError(param, "kfence.sample_interval takes a number of milliseconds");

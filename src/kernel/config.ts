@@ -28,6 +28,10 @@ export interface KernelConfig {
   arm64Mte: boolean;
   /** CONFIG_KEXEC_CORE (y with CONFIG_KEXEC or CONFIG_CRASH_DUMP, as in defconfig). */
   kexecCore: boolean;
+  /** CONFIG_DMA_CMA (y in defconfig): a CMA area is reserved below the DMA limit at boot. */
+  dmaCma: boolean;
+  /** CONFIG_CMA_SIZE_MBYTES (32 in defconfig, 64 in Debian). */
+  cmaSizeMbytes: number;
   /** Page size in KiB: CONFIG_ARM64_{4K,16K,64K}_PAGES (default 4). */
   granule: 4 | 16 | 64;
   /** CONFIG_ARM64_VA_BITS (default 48). */
@@ -47,6 +51,8 @@ export const DEFAULT_CONFIG: Readonly<KernelConfig> = {
   unmapKernelAtEl0: true,
   arm64Mte: true,
   kexecCore: true,
+  dmaCma: true,
+  cmaSizeMbytes: 32,
   granule: 4,
   vaBits: 48,
 };
@@ -69,6 +75,7 @@ const BOOLEANS: Record<string, keyof KernelConfig> = {
   CONFIG_UNMAP_KERNEL_AT_EL0: "unmapKernelAtEl0",
   CONFIG_ARM64_MTE: "arm64Mte",
   CONFIG_KEXEC_CORE: "kexecCore",
+  CONFIG_DMA_CMA: "dmaCma",
 };
 
 /** Reads a .config. Options it does not know are skipped; malformed lines are errors. */
@@ -98,6 +105,7 @@ export function parseConfig(text: string, source = "<config>"): KernelConfig {
     if (name === "CONFIG_KFENCE_SAMPLE_INTERVAL") c.kfenceSampleInterval = num();
     else if (name === "CONFIG_KFENCE_NUM_OBJECTS") c.kfenceNumObjects = num();
     else if (name === "CONFIG_ARM64_VA_BITS") c.vaBits = num();
+    else if (name === "CONFIG_CMA_SIZE_MBYTES") c.cmaSizeMbytes = num();
     else if (name === "CONFIG_ARM64_4K_PAGES" && value === "y") c.granule = 4;
     else if (name === "CONFIG_ARM64_16K_PAGES" && value === "y") c.granule = 16;
     else if (name === "CONFIG_ARM64_64K_PAGES" && value === "y") c.granule = 64;
