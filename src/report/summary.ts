@@ -1,0 +1,37 @@
+/** The JSON summary of a linear map: table pages per level, leaves by size, bytes mapped. */
+import { countLeaves } from "../leaves.js";
+import type { PageTableEngine } from "../types.js";
+
+/** `summary --json`: what the kernel spent on the linear map's tables and how it mapped memory. */
+export interface LinearMapSummary {
+  /** Table pages below the PGD, by level. */
+  tables: { pud: number; pmd: number; pte: number };
+  /** Their bytes (the PGD page not counted). */
+  tableBytes: number;
+  /** Valid leaf entries; cont counts are entries that carry the CONT bit. */
+  leaves: { pudBlocks: number; pmdBlocks: number; pmdCont: number; ptes: number; pteCont: number };
+  /** Bytes mapped by valid leaves. */
+  mappedBytes: number;
+}
+
+/** Summarises the linear map [start, end) of `pt`, whose tables all belong to the linear map. */
+export function summarize(pt: PageTableEngine, start: bigint, end: bigint): LinearMapSummary {
+  const g = pt.geometry;
+  const s = pt.stats();
+  // Distance from the leaf of PUD, PMD and PTE tables; the top table (PGD) is not counted.
+  const live = (d: number) => (d < g.levels - 1 ? s.levels[d].live : 0);
+  const tables = { pud: live(2), pmd: live(1), pte: live(0) };
+  const leaves = countLeaves(pt, start, end);
+  return {
+    tables,
+    tableBytes: (tables.pud + tables.pmd + tables.pte) * Number(g.pageSize),
+    leaves: {
+      pudBlocks: leaves.entries[1] ?? 0,
+      pmdBlocks: leaves.entries[2] ?? 0,
+      pmdCont: leaves.cont[2] ?? 0,
+      ptes: leaves.entries[3] ?? 0,
+      pteCont: leaves.cont[3] ?? 0,
+    },
+    mappedBytes: Number(leaves.mappedBytes),
+  };
+}
