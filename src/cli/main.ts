@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-/** The `arm64-pgtable` command line. */
-import { Command, InvalidArgumentError as CommanderArgError } from "commander";
+/** The `arm64-pgtable` command line. Errors are one line on stderr and exit code 2. */
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from "commander";
+import { FAULT_PA } from "../types.js";
+import { diffPtdump, flavourForRelease, formatLinearMap, parsePtdump, renderPtdumpDiff } from "../ptdump/index.js";
+import { summarize } from "../report/summary.js";
+import { runScenario } from "../scenario.js";
 import { parseSize } from "../units.js";
 import { runDemo } from "./demo.js";
+import { emit } from "./output.js";
+import { type ScenarioFlags, UsageError, addScenarioOptions, scenarioInput } from "./scenario-options.js";
 
 function sizeArg(value: string): bigint {
   try {
@@ -12,12 +20,14 @@ function sizeArg(value: string): bigint {
   }
 }
 
+const hex = (v: bigint) => `0x${v.toString(16)}`;
+
 const program = new Command();
 program
   .name("arm64-pgtable")
   .description("Bit-exact simulator of the arm64 Linux kernel's linear-map page tables")
   .showHelpAfterError()
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  .exitOverride();
 
 program
   .command("demo")
@@ -28,9 +38,79 @@ program
     runDemo(opts.size, opts.pa);
   });
 
+addScenarioOptions(program.command("ptdump"))
+  .description("print the Linear Mapping section of /sys/kernel/debug/kernel_page_tables as the kernel would")
+  .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
+  .action((opts: ScenarioFlags & { output?: string }) => {
+    const sc = runScenario(scenarioInput(opts));
+    emit(formatLinearMap(sc.pt, flavourForRelease(opts.kernel)), opts.output);
+  });
+
+addScenarioOptions(program.command("summary"))
+  .description("table pages, leaves by size and bytes mapped by the linear map")
+  .option("--json", "print the JSON summary")
+  .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
+  .action((opts: ScenarioFlags & { json?: boolean; output?: string }) => {
+    const sc = runScenario(scenarioInput(opts));
+    const s = summarize(sc.pt, sc.linear.start, sc.linear.end);
+    if (opts.json) {
+      emit(`${JSON.stringify(s)}\n`, opts.output);
+      return;
+    }
+    const b = sc.boot;
+    const lines = [
+      `kernel ${opts.kernel} (rules of the ${sc.policy.line} line; ${sc.policy.evidence})`,
+      `memstart_addr 0x${b.memstart.toString(16)}; bank flags: ${b.flags & 1 ? "NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS" : "blocks and CONT allowed"}`,
+      ...b.reasons.map((r) => `  page-granular because: ${r}`),
+      ...(b.crashkernel ? b.crashkernel.log.map((l) => `  ${l}`) : []),
+      ...(b.kfencePool ? [`  KFENCE pool at ${hex(b.kfencePool.base)} (${b.kfencePool.size >> 10n} KiB)`] : []),
+      ...b.notes.map((n) => `  note: ${n}`),
+      ...(b.failure ? [`  after boot: ${b.failure.message}`] : []),
+      `tables: ${s.tables.pud} PUD, ${s.tables.pmd} PMD, ${s.tables.pte} PTE = ${s.tableBytes} bytes`,
+      `leaves: ${s.leaves.pudBlocks} x 1G, ${s.leaves.pmdBlocks} x 2M (${s.leaves.pmdCont} CONT), ${s.leaves.ptes} x 4K (${s.leaves.pteCont} CONT)`,
+      `mapped: ${s.mappedBytes} bytes`,
+    ];
+    emit(`${lines.join("\n")}\n`, opts.output);
+  });
+
+addScenarioOptions(program.command("translate"))
+  .description("translate linear-map VAs with the hardware walk: `VA PA` or `VA unmapped`")
+  .argument("<va...>", "virtual addresses (hex with 0x, or decimal)")
+  .action((vaTexts: string[], opts: ScenarioFlags) => {
+    const vas = vaTexts.map((t) => {
+      if (!/^(0x[0-9a-f]+|\d+)$/i.test(t)) throw new UsageError(`translate ${t}: not an address (hex with 0x, or decimal)`);
+      const v = BigInt(t);
+      if (v >= 1n << 64n) throw new UsageError(`translate ${t}: beyond 64 bits`);
+      return v;
+    });
+    const sc = runScenario(scenarioInput(opts));
+    const { pa } = sc.pt.walkMany(BigUint64Array.from(vas));
+    emit(vas.map((va, i) => `${hex(va)} ${pa[i] === FAULT_PA ? "unmapped" : hex(pa[i])}\n`).join(""));
+  });
+
+program
+  .command("diff")
+  .description("explain where two ptdump files differ")
+  .argument("<a>", "first dump")
+  .argument("<b>", "second dump")
+  .action((a: string, b: string) => {
+    const read = (p: string) => {
+      try {
+        return parsePtdump(readFileSync(p, "utf8"), basename(p));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new UsageError(`diff ${p}: no such file`);
+        throw e;
+      }
+    };
+    const d = diffPtdump(read(a), read(b));
+    emit(renderPtdumpDiff(d, { labels: [a, b] }));
+    process.exitCode = d.entries.length === 0 ? 0 : 1;
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  console.error(`arm64-pgtable: ${(e as Error).message}`);
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  console.error(`arm64-pgtable: ${(e as Error).message.split("\n")[0]}`);
   process.exit(2);
 }
