@@ -3,7 +3,7 @@
  * booted on an engine. The CLI, the reports and the sweep all start here.
  */
 import type { MemoryMap } from "./memmap/model.js";
-import { type Bbml2, type BootResult, bootLinearMap } from "./kernel/boot.js";
+import { type Bbml2, type BootResult, type CrashStrategy, bootLinearMap } from "./kernel/boot.js";
 import { parseCmdline } from "./kernel/cmdline.js";
 import { DEFAULT_CONFIG, type KernelConfig } from "./kernel/config.js";
 import { type KernelPolicy, policyFor } from "./kernel/policy.js";
@@ -21,6 +21,10 @@ export interface ScenarioInput {
   config?: KernelConfig;
   bbml2?: Bbml2;
   kexecLoaded?: boolean;
+  /** How the crashkernel meets the linear map (default: as the release does). */
+  crashStrategy?: CrashStrategy;
+  /** Shrink the crashkernel through /sys/kernel/kexec_crash_size after boot. */
+  crashShrinkTo?: bigint;
   /** ZONE_DMA's address bits from firmware (30 on a Raspberry Pi 4; default 32). */
   zoneDmaBits?: number;
   engine?: "wasm" | "reference";
@@ -71,6 +75,8 @@ export function runScenario(input: ScenarioInput): Scenario {
       },
       bbml2: input.bbml2,
       kexecLoaded: input.kexecLoaded,
+      crashStrategy: input.crashStrategy,
+      crashShrinkTo: input.crashShrinkTo,
       crashkernelAt: m.crashkernel,
     },
     (o) => (input.engine === "reference" ? new ReferencePageTable(o) : new WasmPageTable(o)),

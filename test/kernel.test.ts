@@ -158,6 +158,30 @@ describe("boot: map_mem() on QEMU virt, 8 GiB", () => {
     expect(result.failure).toBeUndefined();
     expect(pt.walk(crashVa - 0x1000n).descriptor & PTE_VALID).toBe(PTE_VALID);
   });
+  it("the upstream options for crashkernel=256M, rodata=on, cost what the splits and carve-outs need", () => {
+    const run = (crashStrategy: "blocks-then-split" | "early-firmware" | "assume-1g-dma") =>
+      bootLinearMap(
+        { policy: p61, config: { ...DEFAULT_CONFIG }, cmdline: parseCmdline("rodata=on crashkernel=256M"), memory: virt(8n * G), crashStrategy },
+        (o) => new WasmPageTable(o),
+      );
+    // (1) Blocks, then invalidate [0xee000000, 0xfe000000): both ends are 32M aligned, so only the
+    // 1G block at 0xc0000000 splits, into one PMD table of 512 CONT blocks; the 128 blocks in range
+    // are invalidated in place. PMD tables: the first GiB's and this one.
+    const split = run("blocks-then-split");
+    expect(split.result.crashkernel?.base).toBe(0xee00_0000n);
+    expect(split.pt.stats().levels[1].live).toBe(2);
+    expect(split.result.steps.some((st) => st.what.includes("1 table pages allocated, 641 descriptors written"))).toBe(true);
+    // (2) Known in time: the 256M region is carved out below 4 GiB before CMA (0xf0000000) and
+    // mapped page by page: 128 PTE tables more than with blocks, in one more PMD table.
+    const early = run("early-firmware");
+    expect(early.result.crashkernel?.base).toBe(0xf000_0000n);
+    expect(countLeaves(early.pt).entries[3]).toBe(512 + 65536);
+    expect(early.pt.stats().levels[0].live).toBe(1 + 128);
+    // (3) On QEMU virt RAM starts at 1 GiB, so a 30-bit zone widens to 4 GiB (max_zone_phys()):
+    // the same as (2) here.
+    expect(countLeaves(run("assume-1g-dma").pt)).toEqual(countLeaves(early.pt));
+  });
+
   it("v6.18 with BBML2 on every CPU keeps blocks under rodata=full", () => {
     const all = bootLinearMap(
       { policy: policyFor(parseRelease("6.18")), config: { ...DEFAULT_CONFIG }, cmdline: parseCmdline(""), memory: virt(8n * G), bbml2: "all" },

@@ -88,6 +88,27 @@ addScenarioOptions(program.command("translate"))
     emit(vas.map((va, i) => `${hex(va)} ${pa[i] === FAULT_PA ? "unmapped" : hex(pa[i])}\n`).join(""));
   });
 
+addScenarioOptions(program.command("crash-options"))
+  .description("the upstream discussion's options for the crashkernel, side by side on one machine")
+  .action((opts: ScenarioFlags) => {
+    const rows = (["kernel", "blocks-then-split", "early-firmware", "assume-1g-dma"] as const).map((strategy) => {
+      const sc = runScenario({ ...scenarioInput(opts), crashStrategy: strategy });
+      const s = summarize(sc.pt, sc.linear.start, sc.linear.end);
+      const ck = sc.boot.crashkernel;
+      return [
+        strategy,
+        ck && ck.size > 0n ? `${hex(ck.base)}+${ck.size >> 20n}M` : "none",
+        `${s.tables.pud}/${s.tables.pmd}/${s.tables.pte}`,
+        `${(s.tableBytes / 1024).toLocaleString("en-US")} KiB`,
+        sc.pt.stats().descriptorsWritten.toLocaleString("en-US"),
+        `${s.leaves.pudBlocks} x 1G, ${s.leaves.pmdBlocks} x 2M, ${s.leaves.ptes} x 4K`,
+      ];
+    });
+    const head = ["strategy", "crashkernel", "PUD/PMD/PTE tables", "table memory", "descriptors written", "leaves"];
+    const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    emit([head, ...rows].map((r) => r.map((x, c) => x.padEnd(widths[c])).join("  ").trimEnd()).join("\n") + "\n");
+  });
+
 program
   .command("diff")
   .description("explain where two ptdump files differ")

@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { type Command, Option } from "commander";
 import { type Granule, SUPPORTED_VA_BITS } from "../geometry.js";
-import type { Bbml2 } from "../kernel/boot.js";
+import type { Bbml2, CrashStrategy } from "../kernel/boot.js";
+import { parseSize } from "../units.js";
 import { DEFAULT_CONFIG, parseConfig } from "../kernel/config.js";
 import { type MemoryMapFormat, parseMemoryMap } from "../memmap/index.js";
 import type { ScenarioInput } from "../scenario.js";
@@ -23,6 +24,8 @@ export interface ScenarioFlags {
   vaBits?: string;
   kexecLoaded?: boolean;
   dmaBits?: string;
+  crashStrategy?: CrashStrategy;
+  crashShrink?: string;
   engine: "wasm" | "reference";
 }
 
@@ -46,6 +49,8 @@ export function addScenarioOptions(cmd: Command): Command {
     .option("--granule <size>", "page size: 4k, 16k or 64k (overrides --config)")
     .option("--va-bits <bits>", "VA bits (overrides --config)")
     .option("--kexec-loaded", "a crash kernel is loaded: arch_kexec_protect_crashkres() runs")
+    .addOption(new Option("--crash-strategy <how>", "crashkernel vs the linear map: as the kernel does, or an option of the upstream discussion").choices(["kernel", "blocks-then-split", "early-firmware", "assume-1g-dma"]).default("kernel"))
+    .option("--crash-shrink <size>", "write SIZE to /sys/kernel/kexec_crash_size after boot")
     .option("--dma-bits <bits>", "ZONE_DMA address bits from firmware (30 on a Raspberry Pi 4)", "32")
     .addOption(new Option("--engine <engine>", "engine").choices(["wasm", "reference"]).default("wasm"));
 }
@@ -80,9 +85,19 @@ export function scenarioInput(f: ScenarioFlags): ScenarioInput {
   }
   const dmaBits = Number(f.dmaBits ?? "32");
   if (!Number.isInteger(dmaBits) || dmaBits < 20 || dmaBits > 48) throw new UsageError(`--dma-bits ${f.dmaBits}: must be a whole number from 20 to 48`);
+  let crashShrinkTo: bigint | undefined;
+  if (f.crashShrink !== undefined) {
+    try {
+      crashShrinkTo = parseSize(f.crashShrink);
+    } catch (e) {
+      throw new UsageError(`--crash-shrink ${f.crashShrink}: ${(e as Error).message}`);
+    }
+  }
   return {
     memmap,
     kernel: f.kernel,
+    crashStrategy: f.crashStrategy,
+    crashShrinkTo,
     cmdline: f.cmdline,
     config,
     bbml2: f.bbml2,

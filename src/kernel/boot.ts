@@ -28,6 +28,18 @@ export interface BootMemory {
   zoneDmaBits: number;
 }
 
+/**
+ * How the crashkernel reservation meets the linear map. "kernel" is what the release does; the
+ * others are the three options of the upstream discussion when the reservation moved after the DMA
+ * zone limits were known (v5.11-v5.18):
+ * - "blocks-then-split": map with blocks, reserve late, then invalidate the crash region, splitting
+ *   the blocks around it (as split on demand would);
+ * - "early-firmware": parse the firmware tables before the linear map, so the DMA limit and the
+ *   reservation are known in time and only the crash region is carved out and mapped page by page;
+ * - "assume-1g-dma": reserve early below an assumed 1 GiB ZONE_DMA, carved out likewise.
+ */
+export type CrashStrategy = "kernel" | "blocks-then-split" | "early-firmware" | "assume-1g-dma";
+
 /** What the BBML2_NOABORT feature looks like on the machine (v6.18). */
 export type Bbml2 = "all" | "boot" | "none";
 
@@ -41,6 +53,10 @@ export interface BootInput {
   bbml2?: Bbml2;
   /** A crash kernel is loaded (kexec -p), so arch_kexec_protect_crashkres() runs. */
   kexecLoaded?: boolean;
+  /** How the crashkernel meets the linear map (default: as the release does). */
+  crashStrategy?: CrashStrategy;
+  /** Write to /sys/kernel/kexec_crash_size after boot: shrink the reservation to this many bytes. */
+  crashShrinkTo?: bigint;
   /** Where a real boot placed the crashkernel (/proc/iomem "Crash kernel"): used instead of the model's placement. */
   crashkernelAt?: Range;
 }
@@ -161,11 +177,18 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
   };
   if (wantsCrash) {
     const req = parseCrashkernel(cmdline.crashkernel, systemRam, policy);
-    crashEarly = policy.crash === "carve-out" || (policy.crash === "defer-if-dma" && !dmaConfigured);
-    crashForcesPages = policy.crash === "force-pages" || (policy.crash === "defer-if-dma" && dmaConfigured);
+    const strategy = input.crashStrategy ?? "kernel";
+    if (strategy === "kernel") {
+      crashEarly = policy.crash === "carve-out" || (policy.crash === "defer-if-dma" && !dmaConfigured);
+      crashForcesPages = policy.crash === "force-pages" || (policy.crash === "defer-if-dma" && dmaConfigured);
+    } else {
+      crashEarly = strategy !== "blocks-then-split";
+    }
     if (!crashEarly) reserveCma();
-    // The v5.10 early reservation searched below ZONE_DMA32's 4 GiB.
-    const limit = policy.crash === "carve-out" ? maxZonePhys(32, startOfDram, endOfDram) : dmaLimit;
+    // The v5.10 early reservation searched below ZONE_DMA32's 4 GiB; option (3) assumes 30 bits.
+    const limit = strategy === "assume-1g-dma"
+      ? maxZonePhys(30, startOfDram, endOfDram)
+      : policy.crash === "carve-out" && strategy === "kernel" ? maxZonePhys(32, startOfDram, endOfDram) : dmaLimit;
     if (req && input.crashkernelAt) {
       crash = { base: input.crashkernelAt.base, size: input.crashkernelAt.size, low: undefined, log: ["placement taken from the memory map"] };
       reserve(input.crashkernelAt);
@@ -268,6 +291,13 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
   pt.map(va(alias.base), alias.base, alias.size, pageKernelRO({ nG, shared, dirty }), NO_CONT_MAPPINGS);
   steps.push({ what: "mark_linear_text_alias_ro() (PAGE_KERNEL_RO)", range: alias });
 
+  // Option (1): the crash region, mapped with blocks, is invalidated once reserved; its blocks are
+  // split as far as its ends need.
+  if (input.crashStrategy === "blocks-then-split" && crash && crash.size > 0n) {
+    const r = pt.setMemory(va(crash.base), crash.size, SET_MEMORY.invalid.set, SET_MEMORY.invalid.clear, "split");
+    steps.push({ what: `invalidate the crashkernel, splitting blocks: ${r.framesAllocated} table pages allocated, ${r.descriptorsWritten} descriptors written`, range: { base: crash.base, size: crash.size } });
+  }
+
   // A loaded crash kernel: arch_kexec_protect_crashkres() invalidates its pages.
   let failure: PgtableError | undefined;
   if (input.kexecLoaded && crash && crash.size > 0n && policy.protectsCrashkres) {
@@ -278,6 +308,20 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
       if (!(e instanceof PgtableError)) throw e;
       failure = e;
       steps.push({ what: `arch_kexec_protect_crashkres() fails: ${e.message}` });
+    }
+  }
+  // /sys/kernel/kexec_crash_size: crash_shrink_memory() gives the tail back to the page allocator.
+  if (input.crashShrinkTo !== undefined && crash && crash.size > 0n) {
+    const keep = ((input.crashShrinkTo + g.pageSize - 1n) / g.pageSize) * g.pageSize;
+    if (input.kexecLoaded) {
+      notes.push("kexec_crash_size: -EBUSY while a crash kernel is loaded");
+    } else if (keep >= crash.size) {
+      notes.push(`kexec_crash_size: ${keep} is not below the reservation (${crash.size}): -EINVAL`);
+    } else {
+      const given = crash.size - keep;
+      notes.push(`kexec_crash_size: ${given / g.pageSize} pages (${given >> 20n} MiB) at 0x${(crash.base + keep).toString(16)} given back; ` +
+        "they are mapped as the crash region was" + (crashCarved || (flags & NO_BLOCK_MAPPINGS) ? " (page by page, so they can be freed page by page)" : " (with blocks)"));
+      crash = { ...crash, size: keep };
     }
   }
   return { pt, result: { geometry: g, memstart, flags, reasons, crashkernel: crash, kfencePool, cma, steps, failure, notes } };
