@@ -86,6 +86,21 @@ describe("crashkernel=", () => {
     expect(() => parseCrashkernel(["4G-1G:64M"], 8n * G, p61)).toThrow(/end <= start/);
     expect(() => parseCrashkernel(["1G,high"], 8n * G, policyFor(parseRelease("5.15")))).toThrow(/not understood before 5.19/);
   });
+  it("falls back above the DMA zone on v6.2+ when crashkernel=X does not fit below it", () => {
+    // A Raspberry Pi 4 shape: 4 GiB from 0, ZONE_DMA 30 bits (1 GiB); a 1 GiB request cannot fit
+    // below 1 GiB next to the kernel.
+    const rpi: BootMemory = { memory: [{ base: 0n, size: 4n * G }], nomap: [], reserved: [], kernel: { text: 0x20_0000n, stext: 0x21_0000n, initBegin: 0x180_0000n, end: 0x1c0_0000n }, zoneDmaBits: 30 };
+    const run = (release: string) =>
+      bootLinearMap({ policy: policyFor(parseRelease(release)), config: { ...DEFAULT_CONFIG }, cmdline: parseCmdline("crashkernel=1G"), memory: rpi }, (o) => new WasmPageTable(o)).result.crashkernel!;
+    expect(run("6.1").size).toBe(0n);
+    expect(run("6.1").log.join()).toMatch(/cannot allocate crashkernel/);
+    // 6.12: placed top-down in all memory (4 GiB - 1 GiB), with the default 128 MiB low part below
+    // 1 GiB, under the 32 MiB CMA area at the top of the zone (0x3e000000).
+    const r = run("6.12");
+    expect(r.base).toBe(3n * G);
+    expect(r.low).toEqual({ base: 0x3e00_0000n - 128n * M, size: 128n * M });
+  });
+
   it("computes the DMA zone limit as max_zone_phys()", () => {
     // QEMU virt, 8 GiB at 1 GiB: 32-bit zone ends at 4 GiB.
     expect(maxZonePhys(32, G, 9n * G)).toBe(4n * G);
@@ -180,6 +195,23 @@ describe("boot: map_mem() on QEMU virt, 8 GiB", () => {
     // (3) On QEMU virt RAM starts at 1 GiB, so a 30-bit zone widens to 4 GiB (max_zone_phys()):
     // the same as (2) here.
     expect(countLeaves(run("assume-1g-dma").pt)).toEqual(countLeaves(early.pt));
+  });
+
+  it("KFENCE (Debian 6.12: CONFIG_KFENCE=y, sample interval 0) leaves the map page-granular even with rodata=on", () => {
+    const kfence = { ...DEFAULT_CONFIG, kfence: true, kfenceSampleInterval: 0 };
+    const run = (cmdline: string) =>
+      bootLinearMap({ policy: policyFor(parseRelease("6.12.117")), config: kfence, cmdline: parseCmdline(cmdline), memory: virt(8n * G) }, (o) => new WasmPageTable(o));
+    const late = run("rodata=on");
+    expect(late.result.reasons.join(" ")).toMatch(/KFENCE with sample interval 0/);
+    expect(countLeaves(late.pt).entries[1]).toBeUndefined();
+    // kfence.sample_interval=100: the pool, (255 + 1) * 2 pages = 2 MiB, is allocated early at the
+    // top of memory, carved out and mapped page by page; the rest gets blocks again.
+    const early = run("rodata=on kfence.sample_interval=100");
+    expect(early.result.kfencePool).toEqual({ base: 0x2_3fe0_0000n, size: 2n * M });
+    expect(countLeaves(early.pt).entries[1]).toBe(6);
+    const poolVa = 0xffff_0000_0000_0000n + 0x2_3fe0_0000n - 0x4000_0000n;
+    expect(early.pt.walk(poolVa).level).toBe(3);
+    expect(early.pt.walk(poolVa - 0x20_0000n).level).toBe(2);
   });
 
   it("v6.18 with BBML2 on every CPU keeps blocks under rodata=full", () => {

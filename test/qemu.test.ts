@@ -14,6 +14,7 @@ import { parseConfig } from "../src/kernel/config.js";
 import { parseMemoryMap } from "../src/memmap/index.js";
 import { findSection, formatLinearMap, parsePtdump } from "../src/ptdump/index.js";
 import { runScenario } from "../src/scenario.js";
+import { FAULT_PA } from "../src/types.js";
 
 const ROOT = join(import.meta.dirname, "fixtures", "qemu", "6.1");
 const config = { ...parseConfig(readFileSync(join(ROOT, "config-6.1.0-56-arm64.relevant"), "utf8"), "config-6.1.0-56-arm64.relevant"), dmaCma: true };
@@ -47,6 +48,16 @@ describe("boot model vs Debian 6.1.192 under QEMU virt", () => {
         sc.pt.setMemory(line.start, line.end - line.start, SET_MEMORY.ro.set, SET_MEMORY.ro.clear, "classic");
       }
       expect(formatLinearMap(sc.pt, "6.1")).toBe(real);
+      // translate: a VA in a line the kernel shows with attributes maps to PA = VA - PAGE_OFFSET +
+      // memstart_addr (0x40000000); a VA in a line without attributes (a hole) is unmapped.
+      const probes: Array<[bigint, boolean]> = section!.ranges.flatMap((r) => {
+        const mid = r.start + (((r.end - r.start) / 2n) & ~0xfffn) + 0x123n;
+        return [[r.start, r.attributes.length > 0], [mid, r.attributes.length > 0]] as Array<[bigint, boolean]>;
+      });
+      const { pa } = sc.pt.walkMany(BigUint64Array.from(probes.map(([va]) => va)));
+      probes.forEach(([va, mapped], i) => {
+        expect(pa[i], `0x${va.toString(16)}`).toBe(mapped ? va - sc.linear.start + 0x4000_0000n : FAULT_PA);
+      });
       // The crashkernel lands where the kernel put it, when the model can know (the DMA zone ends
       // below the early allocations at the top of RAM: 8 GiB and more).
       const logged = /crashkernel reserved: 0x([0-9a-f]+) - 0x([0-9a-f]+)/.exec(read("dmesg.txt"));

@@ -193,7 +193,8 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
       crash = { base: input.crashkernelAt.base, size: input.crashkernelAt.size, low: undefined, log: ["placement taken from the memory map"] };
       reserve(input.crashkernelAt);
     } else if (req) {
-      crash = reserveCrashkernel(req, free, mem, limit, paLimit, atLeast(policy.release, 6, 4) ? 128n << 20n : 0n);
+      const newer = atLeast(policy.release, 6, 4);
+      crash = reserveCrashkernel(req, free, mem, limit, paLimit, newer ? 128n << 20n : 0n, atLeast(policy.release, 6, 2));
       if (crash.size > 0n) {
         reserve({ base: crash.base, size: crash.size });
         if (crash.low) reserve(crash.low);

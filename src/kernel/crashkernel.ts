@@ -131,7 +131,8 @@ export interface CrashkernelReservation {
  * (arm64_dma_phys_limit) or anywhere for ,high. `free` are the free memblock ranges (memory
  * minus NOMAP minus reserved); `memory` the memory ranges, for a fixed base. Without ,low a ,high
  * reservation takes `defaultLowSize` below the limit (0 in v6.1; 128 MiB from v6.4,
- * DEFAULT_CRASH_KERNEL_LOW_SIZE).
+ * DEFAULT_CRASH_KERNEL_LOW_SIZE). With `fallbackHigh` (v6.2+), a plain crashkernel=X that does
+ * not fit below the limit is placed above it, with the default low part.
  */
 export function reserveCrashkernel(
   req: CrashkernelRequest,
@@ -140,6 +141,7 @@ export function reserveCrashkernel(
   lowLimit: bigint,
   paLimit: bigint,
   defaultLowSize: bigint,
+  fallbackHigh = false,
 ): CrashkernelReservation {
   const page = 4096n;
   const size = ((req.size + page - 1n) / page) * page; // PAGE_ALIGN
@@ -155,6 +157,11 @@ export function reserveCrashkernel(
     else base = b;
   } else {
     base = findFreeTopDown(free, size, SZ_2M, 0n, req.high ? paLimit : lowLimit);
+    // v6.2+: crashkernel=X that does not fit below the DMA limit is retried above it, like ,high.
+    if (base === undefined && !req.high && fallbackHigh) {
+      base = findFreeTopDown(free, size, SZ_2M, 0n, paLimit);
+      if (base !== undefined) req = { ...req, high: true };
+    }
     if (base === undefined) log.push(`cannot allocate crashkernel (size:0x${size.toString(16)})`);
   }
   if (base === undefined) return { base: 0n, size: 0n, low: undefined, log };
