@@ -1,8 +1,11 @@
 // setMemory(): the kernel's __change_memory_common. Two ways to meet blocks and contiguous entries:
 // classic (apply_to_page_range: page granularity required, a block or CONT entry refuses) and split
 // (v6.18 with BBML2_NOABORT: split_kernel_leaf_mapping at both ends, then change leaves in place).
+// An implicit PTE table (frames.ts) that the range covers whole stays implicit: the masks leave the
+// OA alone, so the changed entries are still a run and only the record changes. One covered in part
+// is materialized first, as is one whose CONT group a split clears.
 import { PMD_TABLE_PXN, PMD_TYPE_TABLE, PTE_CONT, PTE_PXN, PTE_TABLE_BIT, PTE_TYPE_MASK, decodeOA, encodeOA, oaField } from "./descriptor";
-import { allocFrame, countWrites, frameAddr, frameOf, reserveFrames } from "./frames";
+import { allocFrame, countWrites, frameAddr, frameOf, frameSlot, implicitEntry, isImplicit, materialize, replaceWithRecord, reserveFrames } from "./frames";
 import { CONT_PMDS, CONT_PTES, PAGE_SHIFT, TOP, addrEnd, entryIndex, entrySize } from "./geometry";
 import { tableAttrs } from "./map";
 import { E_BLOCK, E_NOMEM, E_NOT_MAPPED, KIND_BLOCK, KIND_CONT, OK, fail } from "./status";
@@ -10,6 +13,10 @@ import { E_BLOCK, E_NOMEM, E_NOT_MAPPED, KIND_BLOCK, KIND_CONT, OK, fail } from 
 let setMask: u64 = 0;
 let clearMask: u64 = 0;
 let status: i32 = OK;
+/** Storage pages the call may need (materializations), counted before anything is written. */
+let pagesNeeded: u64 = 0;
+/** Frames the splits allocate, counted by the dry pass of splitAt. */
+let framesNeeded: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function entryAt(table: usize, d: i32, addr: u64): usize {
@@ -35,7 +42,9 @@ function checkRange(table: usize, d: i32, addr: u64, end: u64, pagesOnly: bool):
       return;
     }
     if (isTable(desc, d)) {
-      checkRange(frameAddr(frameOf(desc)), d - 1, addr, next, pagesOnly);
+      const slot = frameSlot(frameOf(desc));
+      if (isImplicit(slot)) checkImplicit(slot, addr, next, pagesOnly);
+      else checkRange(<usize>slot, d - 1, addr, next, pagesOnly);
       if (status != OK) return;
     } else if (pagesOnly && d > 0) {
       status = fail(E_BLOCK, addr, d, desc, 0, KIND_BLOCK); // apply_to_pmd_range: WARN, -EINVAL (PUD: BUG)
@@ -48,6 +57,18 @@ function checkRange(table: usize, d: i32, addr: u64, end: u64, pagesOnly: bool):
   } while (addr != end);
 }
 
+/**
+ * checkRange() for [addr, end) in the implicit PTE table with record `slot`: its entries are all
+ * mapped and alike but for the OA, so only CONT can refuse, at the first entry.
+ */
+function checkImplicit(slot: u64, addr: u64, end: u64, pagesOnly: bool): void {
+  if (pagesOnly && (slot & PTE_CONT) != 0) {
+    status = fail(E_BLOCK, addr, 0, implicitEntry(slot, entryIndex(addr, 0)), 0, KIND_CONT);
+    return;
+  }
+  if (end - addr != entrySize(1)) pagesNeeded++; // changed in part: materialized
+}
+
 /** Rewrites every leaf of [addr, end) under a level-d table as (old & ~clear) | set. */
 function changeRange(table: usize, d: i32, addr: u64, end: u64): void {
   const size = entrySize(d);
@@ -56,7 +77,17 @@ function changeRange(table: usize, d: i32, addr: u64, end: u64): void {
     const p = entryAt(table, d, addr);
     const desc = load<u64>(p);
     if (isTable(desc, d)) {
-      changeRange(frameAddr(frameOf(desc)), d - 1, addr, next);
+      const frame = frameOf(desc);
+      const slot = frameSlot(frame);
+      if (!isImplicit(slot)) {
+        changeRange(<usize>slot, d - 1, addr, next);
+      } else if (next - addr == entrySize(1)) {
+        // The whole implicit table: every entry changes alike, the run stays a run.
+        replaceWithRecord(frame, (slot & ~clearMask) | setMask);
+        countWrites(0, <u64>1 << (PAGE_SHIFT - 3));
+      } else {
+        changeRange(materialize(frame), 0, addr, next);
+      }
     } else {
       store<u64>(p, (desc & ~clearMask) | setMask);
       countWrites(d, 1);
@@ -76,9 +107,10 @@ function clearContGroup(p: usize, d: i32): void {
 /**
  * split_pud() / split_pmd() with to_cont: replaces the block at `p` (level d) by a table of
  * level-(d-1) leaves with the same attributes and CONT; the table descriptor takes PXNTable when
- * the block had PXN. Returns the new table's address.
+ * the block had PXN. Returns the new frame. (A PTE table made so is a run of pages, but the range
+ * being changed covers it only in part, so it is made real at once rather than implicit.)
  */
-function splitBlock(p: usize, d: i32): usize {
+function splitBlock(p: usize, d: i32): u32 {
   const block = load<u64>(p);
   const frame = allocFrame(d - 1);
   const table = frameAddr(frame);
@@ -93,7 +125,7 @@ function splitBlock(p: usize, d: i32): usize {
   if (block & PTE_PXN) desc |= PMD_TABLE_PXN;
   store<u64>(p, desc);
   countWrites(d, 1);
-  return table;
+  return frame;
 }
 
 /** Whether addr is already a leaf boundary at level d (the CONT group size at d = 0 and 1). */
@@ -106,35 +138,52 @@ function boundaryAt(addr: u64, d: i32): bool {
 
 /**
  * split_kernel_leaf_mapping_locked(addr): splits leaves so that addr becomes a leaf boundary.
- * With `dry`, writes nothing and returns the frames it would allocate.
+ * With `dry`, writes nothing and adds the frames it would allocate to framesNeeded, and the storage
+ * pages to pagesNeeded: one per frame, plus an implicit PTE table materialized to clear CONT.
  */
-function splitAt(addr: u64, dry: bool): u64 {
-  let table = frameAddr(0);
-  let frames: u64 = 0;
+function splitAt(addr: u64, dry: bool): void {
+  let frame: u32 = 0;
   for (let d = TOP; d >= 0; d--) {
-    if (boundaryAt(addr, d)) return frames;
-    const p = entryAt(table, d, addr);
-    const desc = load<u64>(p);
-    if ((desc & 1) == 0) return frames; // not present: nothing to split
+    if (boundaryAt(addr, d)) return;
+    let slot = frameSlot(frame);
+    const index = entryIndex(addr, d);
+    const desc = isImplicit(slot) ? implicitEntry(slot, index) : load<u64>(<usize>slot + (<usize>index << 3));
+    if ((desc & 1) == 0) return; // not present: nothing to split
     if (isTable(desc, d)) {
-      table = frameAddr(frameOf(desc));
+      frame = frameOf(desc);
       continue;
     }
-    if (d >= 3) return frames; // Linux has no blocks up here
+    if (d >= 3) return; // Linux has no blocks up here
+    const p = <usize>slot + (<usize>index << 3); // a block is in a real table; a page may be implicit
     if (d == 2) {
       // A PUD block becomes CONT PMD blocks; the PMD below addr then splits if addr is not 2M aligned.
-      if (dry) return frames + 1 + ((addr & (entrySize(1) - 1)) != 0 ? 1 : 0);
-      table = splitBlock(p, 2);
+      if (dry) {
+        const frames: u64 = (addr & (entrySize(1) - 1)) != 0 ? 2 : 1;
+        framesNeeded += frames;
+        pagesNeeded += frames;
+        return;
+      }
+      frame = splitBlock(p, 2);
       continue;
     }
     if (desc & PTE_CONT) {
-      if (!dry) clearContGroup(p, d);
+      if (d == 0 && isImplicit(slot)) {
+        if (dry) {
+          pagesNeeded++;
+          return;
+        }
+        slot = <u64>materialize(frame);
+      }
+      if (!dry) clearContGroup(<usize>slot + (<usize>index << 3), d);
     }
-    if (d == 0 || (addr & (entrySize(1) - 1)) == 0) return frames;
-    if (dry) return frames + 1;
-    table = splitBlock(p, 1);
+    if (d == 0 || (addr & (entrySize(1) - 1)) == 0) return;
+    if (dry) {
+      framesNeeded++;
+      pagesNeeded++;
+      return;
+    }
+    frame = splitBlock(p, 1);
   }
-  return frames;
 }
 
 /** Changes [va, va + size): `split` = 0 for classic, 1 for split on demand. */
@@ -142,12 +191,18 @@ export function changeRangeProt(va: u64, size: u64, set: u64, clear: u64, split:
   setMask = set;
   clearMask = clear;
   status = OK;
+  pagesNeeded = 0;
+  framesNeeded = 0;
   const end = va + size;
   checkRange(frameAddr(0), TOP, va, end, split == 0);
   if (status != OK) return status;
   if (split != 0) {
-    const need = splitAt(va, true) + splitAt(end, true);
-    if (!reserveFrames(need)) return fail(E_NOMEM, va, TOP, 0, need, 0);
+    splitAt(va, true);
+    splitAt(end, true);
+  }
+  // Counted apart, the splits and the change may both count the table at a boundary: a page spare.
+  if (!reserveFrames(framesNeeded, pagesNeeded)) return fail(E_NOMEM, va, TOP, 0, framesNeeded, 0);
+  if (split != 0) {
     splitAt(va, false);
     splitAt(end, false);
   }

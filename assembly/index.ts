@@ -1,9 +1,9 @@
 // The engine's exports: one wasm instance holds one translation table (the kernel's swapper_pg_dir
 // for TTBR1). No policy here: the host says which prot, which flags, which rules.
-import { PAGE_SHIFT, configureGeometry } from "./geometry";
+import { configureGeometry } from "./geometry";
 import { safeRule } from "./descriptor";
-import { STATS, initFrames, poolBase, reserveFrames, resetFrames } from "./frames";
-import { mapRange, tableAttrs } from "./map";
+import { STATS, fillBytes, initFrames, resetFrames, usage } from "./frames";
+import { implicitLeaves, mapRange, tableAttrs } from "./map";
 import { ERR } from "./status";
 import { RESULT, walkStrategy } from "./walk";
 import { RANGES_STATE } from "./ranges";
@@ -34,6 +34,11 @@ export function setWalkStrategy(strategy: u32): void {
   walkStrategy = strategy;
 }
 
+/** Turns implicit leaf tables on (1, default) or off (0: every table a real page). */
+export function setImplicitLeaves(on: u32): void {
+  implicitLeaves = on != 0;
+}
+
 /** Frees every table but the PGD and zeroes the counters. */
 export function reset(): void {
   resetFrames();
@@ -47,12 +52,15 @@ export function rangesStatePtr(): usize { return RANGES_STATE; }
 export function scratchPtr(): usize { return SCRATCH; }
 
 /**
- * Benchmark ceiling: grows memory to hold `bytes` of frames and fills them with memory.fill,
- * as a page-granular build would write them. Returns 0, or -2 without memory.
+ * Memory accounting, brought up to date: u64 each, [0] real storage pages live, [1] implicit tables
+ * live, [2] frame-map slots in use, [3] frame-map capacity, [4] bytes of wasm memory handed out.
+ */
+export function usagePtr(): usize { return usage(); }
+
+/**
+ * Benchmark ceiling: grows memory by `bytes` and fills them with memory.fill, as a dense
+ * page-granular build would write its PTE tables. Returns 0, or -2 without memory.
  */
 export function fillFrames(bytes: u64): i32 {
-  const frames = (bytes + (<u64>1 << PAGE_SHIFT) - 1) >> PAGE_SHIFT;
-  if (!reserveFrames(frames + 1)) return -2;
-  memory.fill(poolBase + (<usize>1 << PAGE_SHIFT), 0x5a, <usize>bytes);
-  return 0;
+  return fillBytes(bytes);
 }

@@ -1,7 +1,7 @@
 // ranges(): the entries of a VA range as ptdump's walk meets them (tables descended, leaves and
 // empty entries at their level), coalesced while the level and the masked descriptor stay the same.
-import { PMD_TYPE_TABLE, PTE_TYPE_MASK, decodeOA } from "./descriptor";
-import { frameAddr, frameOf } from "./frames";
+import { PMD_TYPE_TABLE, PTE_TYPE_MASK, decodeOA, oaField } from "./descriptor";
+import { frameAddr, frameOf, frameSlot, implicitEntry, isImplicit } from "./frames";
 import { TOP, addrEnd, entryIndex, entrySize } from "./geometry";
 
 /** Bytes per record: start, end (0 = 2^64), first descriptor, hardware level. */
@@ -64,12 +64,33 @@ function visit(table: usize, d: i32, addr: u64, end: u64): void {
     const next = addrEnd(addr, end, size);
     const desc = load<u64>(table + (<usize>entryIndex(addr, d) << 3));
     if (d > 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE) {
-      visit(frameAddr(frameOf(desc)), d - 1, addr, next);
+      const slot = frameSlot(frameOf(desc));
+      if (isImplicit(slot)) visitImplicit(slot, addr, next);
+      else visit(<usize>slot, d - 1, addr, next);
     } else {
       note(addr, next, d, desc, addr & ~(size - 1));
     }
     if (full) return;
     addr = next;
+  } while (addr != end);
+}
+
+/**
+ * visit() for [addr, end) in the implicit PTE table with record `slot`. Its entries differ only in
+ * an OA that follows the VA: when the mask ignores the OA, the first entry decides and the others
+ * extend its range.
+ */
+function visitImplicit(slot: u64, addr: u64, end: u64): void {
+  const size = entrySize(0);
+  if ((mask & oaField()) == 0) {
+    note(addr, addr + size, 0, implicitEntry(slot, entryIndex(addr, 0)), addr);
+    if (!full) openEnd = end;
+    return;
+  }
+  do {
+    note(addr, addr + size, 0, implicitEntry(slot, entryIndex(addr, 0)), addr);
+    if (full) return;
+    addr += size;
   } while (addr != end);
 }
 

@@ -1,7 +1,7 @@
 // The hardware's stage-1 walk from TTBR1: single (with the path) and batched.
 import { PMD_TYPE_TABLE, PTE_TYPE_MASK, TABLE_ATTR_MASK, decodeOA } from "./descriptor";
-import { frameAddr, frameCount } from "./frames";
-import { BITS_PER_LEVEL, TOP, TOP_ENTRIES, TTBR1_BASE, hwBlockLevel, levelShift } from "./geometry";
+import { frameAddr, frameCount, frameMap, isImplicit, simulatorBytes } from "./frames";
+import { BITS_PER_LEVEL, PAGE_SHIFT, TOP, TOP_ENTRIES, TTBR1_BASE, hwBlockLevel, levelShift } from "./geometry";
 
 /** Fault kinds. */
 export const FAULT_NONE: u64 = 0;
@@ -17,28 +17,26 @@ export const RESULT: usize = memory.data(11 * 8, 8);
 let lastDesc: u64 = 0;
 let lastD: i32 = 0;
 
-/** Highest byte address of a table frame, plus one: table descriptors must point below it. */
-// @ts-ignore: decorator
-@inline function poolEnd(): usize {
-  return frameAddr(frameCount());
-}
-
 /**
  * Walks va; returns its PA, or FAULT_PA with lastD/lastDesc at the faulting entry. `path`, when
- * not 0, receives every descriptor read. The geometry arrives in arguments so that a batch loads
- * it once: the common step (a table descriptor) is then a load, a test and a few shifts.
+ * not 0, receives every descriptor read. The geometry and the frame map arrive in arguments so that
+ * a batch loads them once: the common step (a table descriptor) is then a load, a test, a few
+ * shifts and the load of the next table's frame-map slot, which holds either the table's address
+ * or, for an implicit table, its first entry (frames.ts): then the entry is computed, not loaded.
+ * A table descriptor naming a frame the pool never handed out is a fault there.
  */
 // @ts-ignore: decorator
-@inline function translate(va: u64, path: usize, pgd: usize, end: usize, topShift: u64, topMask: u64, bits: u64): u64 {
+@inline function translate(va: u64, path: usize, pgd: usize, map: usize, top: u64, ps: u64, topShift: u64, topMask: u64, bits: u64): u64 {
   let d = TOP;
   let desc: u64 = 0;
   let pa = FAULT_PA;
   if (va >= TTBR1_BASE) {
-    let table = pgd;
+    let slot = <u64>pgd;
     let shift = topShift;
     let indexMask = topMask;
     while (true) {
-      desc = load<u64>(table + (<usize>((va >> shift) & indexMask) << 3));
+      const index = (va >> shift) & indexMask;
+      desc = isImplicit(slot) ? slot + (index << ps) : load<u64>(<usize>slot + (<usize>index << 3));
       if (path != 0) store<u64>(path + (<usize>(TOP - d) << 3), desc);
       const type = desc & PTE_TYPE_MASK;
       if (type == PMD_TYPE_TABLE) {
@@ -46,10 +44,9 @@ let lastD: i32 = 0;
           pa = decodeOA(desc) | (va & ((<u64>1 << shift) - 1)); // a page
           break;
         }
-        // A table descriptor's OA is its frame's offset in the pool (frames.ts).
-        const next = pgd + <usize>(desc & 0x0000fffffffff000);
-        if (next >= end) break; // not a table of this pool: a fault
-        table = next;
+        const frame = (desc & 0x0000fffffffff000) >> ps; // a table descriptor's OA is frame << PAGE_SHIFT
+        if (frame >= top) break; // not a table of this pool: a fault
+        slot = load<u64>(map + (<usize>frame << 3));
         d--;
         shift -= bits;
         indexMask = (<u64>1 << bits) - 1;
@@ -72,7 +69,7 @@ let lastD: i32 = 0;
 export function walkOne(va: u64): u64 {
   const path = RESULT + 6 * 8;
   memory.fill(path, 0, 5 * 8);
-  const pa = translate(va, path, frameAddr(0), poolEnd(), <u64>levelShift(TOP), TOP_ENTRIES - 1, <u64>BITS_PER_LEVEL);
+  const pa = translate(va, path, frameAddr(0), frameMap, <u64>frameCount(), <u64>PAGE_SHIFT, <u64>levelShift(TOP), TOP_ENTRIES - 1, <u64>BITS_PER_LEVEL);
   let fault = FAULT_NONE;
   if (pa == FAULT_PA) fault = va < TTBR1_BASE ? FAULT_RANGE : FAULT_TRANSLATION;
   let attrs: u64 = 0;
@@ -91,32 +88,48 @@ export function walkOne(va: u64): u64 {
 /**
  * Four walks in lockstep, level by level, so that their loads overlap. Returns false, having
  * written nothing, unless all four end in pages at the last level after tables all the way down
- * (the page-granular common case); the caller then walks them one by one.
+ * (the page-granular common case); the caller then walks them one by one. Tables above the last
+ * level are always real; a last-level table may be implicit (its entry is computed).
  */
 // @ts-ignore: decorator
-@inline function walkFour(vas: usize, pas: usize, levels: usize, pgd: usize, end: usize, topShift: u64, topMask: u64, bits: u64): bool {
+@inline function walkFour(vas: usize, pas: usize, levels: usize, pgd: usize, map: usize, top: u64, ps: u64, topShift: u64, topMask: u64, bits: u64): bool {
   const va0 = load<u64>(vas), va1 = load<u64>(vas, 8), va2 = load<u64>(vas, 16), va3 = load<u64>(vas, 24);
+  const topOA = top << ps;
+  const slotShift = ps - 3;
   if ((va0 < TTBR1_BASE) | (va1 < TTBR1_BASE) | (va2 < TTBR1_BASE) | (va3 < TTBR1_BASE)) return false;
   let t0 = pgd, t1 = pgd, t2 = pgd, t3 = pgd;
   let shift = topShift;
   let mask = topMask;
   let e0: u64 = 0, e1: u64 = 0, e2: u64 = 0, e3: u64 = 0;
-  for (let d = TOP; ; d--) {
+  for (let d = TOP; d > 0; d--) {
     e0 = load<u64>(t0 + (<usize>((va0 >> shift) & mask) << 3));
     e1 = load<u64>(t1 + (<usize>((va1 >> shift) & mask) << 3));
     e2 = load<u64>(t2 + (<usize>((va2 >> shift) & mask) << 3));
     e3 = load<u64>(t3 + (<usize>((va3 >> shift) & mask) << 3));
-    // All four table (or, at the last level, page) descriptors?
+    // All four table descriptors, to frames of this pool?
     if ((e0 & e1 & e2 & e3 & PTE_TYPE_MASK) != PMD_TYPE_TABLE) return false;
-    if (d == 0) break;
-    t0 = pgd + <usize>(e0 & 0x0000fffffffff000);
-    t1 = pgd + <usize>(e1 & 0x0000fffffffff000);
-    t2 = pgd + <usize>(e2 & 0x0000fffffffff000);
-    t3 = pgd + <usize>(e3 & 0x0000fffffffff000);
-    if ((t0 >= end) | (t1 >= end) | (t2 >= end) | (t3 >= end)) return false;
+    // OA = frame << PAGE_SHIFT: compared with the pool's end, and shifted to the frame's slot.
+    const o0 = e0 & 0x0000fffffffff000, o1 = e1 & 0x0000fffffffff000;
+    const o2 = e2 & 0x0000fffffffff000, o3 = e3 & 0x0000fffffffff000;
+    if ((o0 >= topOA) | (o1 >= topOA) | (o2 >= topOA) | (o3 >= topOA)) return false;
     shift -= bits;
     mask = (<u64>1 << bits) - 1;
+    const s0 = load<u64>(map + <usize>(o0 >> slotShift)), s1 = load<u64>(map + <usize>(o1 >> slotShift));
+    const s2 = load<u64>(map + <usize>(o2 >> slotShift)), s3 = load<u64>(map + <usize>(o3 >> slotShift));
+    if (d == 1) {
+      // The last level: an implicit table's entry is computed, a real one's loaded.
+      e0 = lastLevelEntry(s0, (va0 >> shift) & mask, ps, pgd);
+      e1 = lastLevelEntry(s1, (va1 >> shift) & mask, ps, pgd);
+      e2 = lastLevelEntry(s2, (va2 >> shift) & mask, ps, pgd);
+      e3 = lastLevelEntry(s3, (va3 >> shift) & mask, ps, pgd);
+      break;
+    }
+    t0 = <usize>s0;
+    t1 = <usize>s1;
+    t2 = <usize>s2;
+    t3 = <usize>s3;
   }
+  if ((e0 & e1 & e2 & e3 & PTE_TYPE_MASK) != PMD_TYPE_TABLE) return false; // all four pages?
   const off = (<u64>1 << shift) - 1;
   store<u64>(pas, decodeOA(e0) | (va0 & off));
   store<u64>(pas, decodeOA(e1) | (va1 & off), 8);
@@ -126,10 +139,24 @@ export function walkOne(va: u64): u64 {
   return true;
 }
 
+/**
+ * Entry `index` of the last-level table whose slot is `slot`, without a branch: an implicit table's
+ * is computed, a real one's loaded (`safe` is any readable address, loaded from and ignored).
+ */
+// @ts-ignore: decorator
+@inline function lastLevelEntry(slot: u64, index: u64, ps: u64, safe: usize): u64 {
+  const implicit = isImplicit(slot);
+  const loaded = load<u64>(select<usize>(safe, <usize>slot + (<usize>index << 3), implicit));
+  return select<u64>(slot + (index << ps), loaded, implicit);
+}
+
 /** VAs a batch walks level by level at a time. */
 const LANES: usize = 128;
-/** Per lane: the table the walk reads next (u32), 0 once the lane is done or needs the slow path. */
-const LANE_TABLE: usize = memory.data(<i32>LANES * 4, 8);
+/**
+ * Per lane: the frame-map slot of the table the walk reads next (u64: an address, or at the last
+ * level possibly an implicit record), 0 once the lane is done or needs the slow path.
+ */
+const LANE_SLOT: usize = memory.data(<i32>LANES * 8, 8);
 
 /**
  * The VAs of a batch go down the levels together, LANES at a time, so that the loads
@@ -137,8 +164,10 @@ const LANE_TABLE: usize = memory.data(<i32>LANES * 4, 8);
  * walkers do the same across TLB misses). The common step is a table descriptor; a lane that
  * meets anything else (a block, a fault, a VA outside TTBR1) is walked alone by translate().
  */
-function walkBreadthFirst(vas: usize, pas: usize, levels: usize, n: u32, pgd: usize, end: usize, topShift: u64, topMask: u64, bits: u64): void {
+function walkBreadthFirst(vas: usize, pas: usize, levels: usize, n: u32, pgd: usize, map: usize, top: u64, ps: u64, topShift: u64, topMask: u64, bits: u64): void {
   const entryMask = (<u64>1 << bits) - 1;
+  const topOA = top << ps;
+  const slotShift = ps - 3;
   for (let base: usize = 0; base < <usize>n; base += LANES) {
     const m = min(LANES, <usize>n - base);
     const va = vas + (base << 3);
@@ -146,18 +175,24 @@ function walkBreadthFirst(vas: usize, pas: usize, levels: usize, n: u32, pgd: us
     const level = levels + base;
     for (let j: usize = 0; j < m; j++) {
       // A lane outside TTBR1 goes to the slow path, which reports the range fault.
-      store<u32>(LANE_TABLE + (j << 2), load<u64>(va + (j << 3)) >= TTBR1_BASE ? <u32>pgd : 0);
+      store<u64>(LANE_SLOT + (j << 3), load<u64>(va + (j << 3)) >= TTBR1_BASE ? <u64>pgd : 0);
     }
     let shift = topShift;
     let mask = topMask;
     for (let d = TOP; d > 0; d--) {
+      // Two passes, each of independent loads: the entries, then the frame-map slots they name.
       for (let j: usize = 0; j < m; j++) {
-        const table = <usize>load<u32>(LANE_TABLE + (j << 2));
-        if (table == 0) continue;
-        const desc = load<u64>(table + (<usize>((load<u64>(va + (j << 3)) >> shift) & mask) << 3));
-        const next = pgd + <usize>(desc & 0x0000fffffffff000); // a table's OA is its pool offset
-        const ok = (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE && next < end;
-        store<u32>(LANE_TABLE + (j << 2), ok ? <u32>next : 0);
+        const slot = load<u64>(LANE_SLOT + (j << 3));
+        if (slot == 0) continue;
+        // Tables above the last level are always real: the slot is an address.
+        const desc = load<u64>(<usize>slot + (<usize>((load<u64>(va + (j << 3)) >> shift) & mask) << 3));
+        const oa = desc & 0x0000fffffffff000; // a table's OA is frame << PAGE_SHIFT
+        const ok = (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE && oa < topOA;
+        store<u64>(LANE_SLOT + (j << 3), select<u64>(<u64>map + (oa >> slotShift), 0, ok));
+      }
+      for (let j: usize = 0; j < m; j++) {
+        const at = load<u64>(LANE_SLOT + (j << 3));
+        if (at != 0) store<u64>(LANE_SLOT + (j << 3), load<u64>(<usize>at));
       }
       shift -= bits;
       mask = entryMask;
@@ -165,23 +200,26 @@ function walkBreadthFirst(vas: usize, pas: usize, levels: usize, n: u32, pgd: us
     // The last level: pages, or the slow path.
     const offsetMask = (<u64>1 << shift) - 1;
     for (let j: usize = 0; j < m; j++) {
-      const table = <usize>load<u32>(LANE_TABLE + (j << 2));
+      const slot = load<u64>(LANE_SLOT + (j << 3));
       const v = load<u64>(va + (j << 3));
       let desc: u64 = 0;
-      if (table != 0) desc = load<u64>(table + (<usize>((v >> shift) & mask) << 3));
-      if (table != 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE) {
+      if (slot != 0) desc = lastLevelEntry(slot, (v >> shift) & mask, ps, pgd);
+      if (slot != 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE) {
         store<u64>(pa + (j << 3), decodeOA(desc) | (v & offsetMask));
         store<i8>(level + j, 3);
       } else {
-        store<u64>(pa + (j << 3), translate(v, 0, pgd, end, topShift, topMask, bits));
+        store<u64>(pa + (j << 3), translate(v, 0, pgd, map, top, ps, topShift, topMask, bits));
         store<i8>(level + j, <i8>(3 - lastD));
       }
     }
   }
 }
 
-/** Table memory beyond which walks miss the caches: then breadth-first overlaps the misses best. */
-const CACHED_TABLE_BYTES: usize = 8 << 20;
+/**
+ * Table memory (real pages and frame-map slots) beyond which walks miss the caches: then
+ * breadth-first overlaps the misses best.
+ */
+const CACHED_TABLE_BYTES: u64 = 8 << 20;
 /** How walkBatch walks: 0 by table size, 1 always four in lockstep, 2 always breadth-first. */
 export let walkStrategy: u32 = 0;
 
@@ -191,24 +229,26 @@ export let walkStrategy: u32 = 0;
  */
 export function walkBatch(vas: usize, pas: usize, levels: usize, n: u32): void {
   const pgd = frameAddr(0);
-  const end = poolEnd();
+  const map = frameMap;
+  const top = <u64>frameCount();
+  const ps = <u64>PAGE_SHIFT;
   const topShift = <u64>levelShift(TOP);
   const topMask = TOP_ENTRIES - 1;
   const bits = <u64>BITS_PER_LEVEL;
-  if (walkStrategy == 2 || (walkStrategy == 0 && end - pgd > CACHED_TABLE_BYTES)) {
-    walkBreadthFirst(vas, pas, levels, n, pgd, end, topShift, topMask, bits);
+  if (walkStrategy == 2 || (walkStrategy == 0 && simulatorBytes() > CACHED_TABLE_BYTES)) {
+    walkBreadthFirst(vas, pas, levels, n, pgd, map, top, ps, topShift, topMask, bits);
     return;
   }
   let i: usize = 0;
   for (; i + 4 <= <usize>n; i += 4) {
-    if (walkFour(vas + (i << 3), pas + (i << 3), levels + i, pgd, end, topShift, topMask, bits)) continue;
+    if (walkFour(vas + (i << 3), pas + (i << 3), levels + i, pgd, map, top, ps, topShift, topMask, bits)) continue;
     for (let j = i; j < i + 4; j++) {
-      store<u64>(pas + (j << 3), translate(load<u64>(vas + (j << 3)), 0, pgd, end, topShift, topMask, bits));
+      store<u64>(pas + (j << 3), translate(load<u64>(vas + (j << 3)), 0, pgd, map, top, ps, topShift, topMask, bits));
       store<i8>(levels + j, <i8>(3 - lastD));
     }
   }
   for (; i < <usize>n; i++) {
-    store<u64>(pas + (i << 3), translate(load<u64>(vas + (i << 3)), 0, pgd, end, topShift, topMask, bits));
+    store<u64>(pas + (i << 3), translate(load<u64>(vas + (i << 3)), 0, pgd, map, top, ps, topShift, topMask, bits));
     store<i8>(levels + i, <i8>(3 - lastD));
   }
 }

@@ -49,6 +49,16 @@ export interface Stats {
   descriptorsWritten: number;
 }
 
+/** What a table costs: the kernel's table memory beside the simulator's own. */
+export interface MemoryUsage {
+  /** Bytes of live table memory the kernel would use: `Stats.tableBytes`. */
+  tableBytes: number;
+  /** Bytes the simulator holds for those tables (table storage, records, indexes). */
+  simulatorBytes: number;
+  /** Bytes of the engine's own memory (a wasm instance's linear memory), 0 when not applicable. */
+  wasmMemoryBytes: number;
+}
+
 /** What a single hardware walk found. */
 export interface WalkResult {
   va: bigint;
@@ -139,6 +149,8 @@ export interface PageTableEngine {
   ranges(options?: RangesOptions): MappedRange[];
   /** Counters. */
   stats(): Stats;
+  /** The simulator's memory beside the kernel-equivalent cost (engines that keep tables compactly). */
+  memoryUsage?(): MemoryUsage;
   /** Free every table but the PGD and zero the counters (the warm rebuild). */
   reset(): void;
   /** Release the engine's memory; later calls throw EngineUnusableError. */

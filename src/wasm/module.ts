@@ -12,11 +12,13 @@ export interface EngineExports {
   init(pageShift: number, vaBits: number, tableAttrs: bigint, rule: number): number;
   reset(): void;
   setWalkStrategy(strategy: number): void;
+  setImplicitLeaves(on: number): void;
   statsPtr(): number;
   errPtr(): number;
   resultPtr(): number;
   rangesStatePtr(): number;
   scratchPtr(): number;
+  usagePtr(): number;
   mapRange(va: bigint, pa: bigint, size: bigint, prot: bigint, flags: number): number;
   changeRangeProt(va: bigint, size: bigint, set: bigint, clear: bigint, split: number): number;
   unmapRange(va: bigint, size: bigint): number;

@@ -18,6 +18,7 @@ import type {
   ChangeResult,
   MapResult,
   MappedRange,
+  MemoryUsage,
   PageTableEngine,
   PageTableOptions,
   RangesOptions,
@@ -45,6 +46,25 @@ const BLOCK_KINDS: Record<number, string> = {
   3: "a block or contiguous group lies only partly inside the range",
 };
 
+/** Memory of the WebAssembly engine: the kernel's cost, the simulator's, and how it is held. */
+export interface WasmMemoryUsage extends MemoryUsage {
+  /** Table frames kept as real pages (the PGD included). */
+  realTables: number;
+  /** PTE tables kept as implicit records (8 bytes each: their entries form one run). */
+  implicitTables: number;
+  /** Frame-map slots handed out (8 bytes each, live or on the free list). */
+  frameSlots: number;
+}
+
+/** Options of the WebAssembly engine. */
+export interface WasmPageTableOptions extends PageTableOptions {
+  /**
+   * Keep PTE tables that are one whole run of pages as 8-byte records (default true: a 64 TiB
+   * page-granular map fits). False stores every table as a real page, like the kernel.
+   */
+  implicitLeaves?: boolean;
+}
+
 /** The WebAssembly engine behind the PageTableEngine interface. */
 export class WasmPageTable implements PageTableEngine {
   readonly geometry: Geometry;
@@ -52,11 +72,12 @@ export class WasmPageTable implements PageTableEngine {
   #unusable: string | undefined;
 
   /** A new table with only its PGD. `engine` replaces the wasm instance (for tests of trap handling). */
-  constructor(options: PageTableOptions = {}, engine?: EngineExports) {
+  constructor(options: WasmPageTableOptions = {}, engine?: EngineExports) {
     const { geometry: g, tableAttrs, safeRule } = checkOptions(options);
     this.geometry = g;
     this.#x = engine ?? instantiateEngine();
     const rc = this.#x.init(g.pageShift, g.vaBits, tableAttrs, safeRule === "v6.12" ? 1 : 0);
+    if (options.implicitLeaves === false) this.#x.setImplicitLeaves(0);
     if (rc !== 0) throw new OutOfMemoryError(1, "wasm memory could not hold the PGD");
   }
 
@@ -214,6 +235,26 @@ export class WasmPageTable implements PageTableEngine {
 
   stats(): Stats {
     return this.#call((x) => statsFromCounters(this.geometry, this.#counters(x)));
+  }
+
+  /**
+   * The kernel-equivalent table bytes beside what the engine holds: real table pages plus 8 bytes of
+   * frame map per table (an implicit PTE table is nothing more), and the wasm memory's size.
+   */
+  memoryUsage(): WasmMemoryUsage {
+    return this.#call((x) => {
+      const u = this.#u64(x, x.usagePtr(), 5);
+      const realTables = Number(u[0]);
+      const frameSlots = Number(u[2]);
+      return {
+        tableBytes: statsFromCounters(this.geometry, this.#counters(x)).tableBytes,
+        simulatorBytes: realTables * Number(this.geometry.pageSize) + frameSlots * 8,
+        wasmMemoryBytes: x.memory.buffer.byteLength,
+        realTables,
+        implicitTables: Number(u[1]),
+        frameSlots,
+      };
+    });
   }
 
   reset(): void {
