@@ -37,7 +37,10 @@ describe("boot model vs Debian 6.1.192 under QEMU virt", () => {
       const dir = join(ROOT, name);
       const read = (f: string) => readFileSync(join(dir, f), "utf8");
       const memmap = parseMemoryMap(read("iomem.txt"), { source: `${name}/iomem.txt`, format: "iomem" });
-      const sc = runScenario({ memmap, kernel: read("uname.txt").trim(), cmdline: read("cmdline.txt"), config });
+      // uname -r says 6.1.0-56-arm64 (Debian's ABI name); the boot log names the stable release.
+      const release = /SMP Debian (\d+\.\d+\.\d+)-/.exec(read("dmesg.txt"))![1];
+      expect(release).toBe("6.1.192");
+      const sc = runScenario({ memmap, kernel: release, cmdline: read("cmdline.txt"), config });
       const real = linearSection(read("ptdump.txt"));
       // The kernel's read-only islands in memory mapped read-write at boot: apply them to the model.
       const section = findSection(parsePtdump(real, `${name}/ptdump.txt`), "Linear Mapping");

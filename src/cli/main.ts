@@ -7,7 +7,8 @@ import { FAULT_PA } from "../types.js";
 import { diffPtdump, flavourForRelease, formatLinearMap, parsePtdump, renderPtdumpDiff } from "../ptdump/index.js";
 import { summarize } from "../report/summary.js";
 import { runScenario } from "../scenario.js";
-import { parseSize } from "../units.js";
+import { formatSize, parseSize } from "../units.js";
+import { entrySize } from "../geometry.js";
 import { runDemo } from "./demo.js";
 import { emit } from "./output.js";
 import { type ScenarioFlags, UsageError, addScenarioOptions, scenarioInput } from "./scenario-options.js";
@@ -58,16 +59,18 @@ addScenarioOptions(program.command("summary"))
       return;
     }
     const b = sc.boot;
+    const size = (d: number) => formatSize(entrySize(b.geometry, d));
     const lines = [
       `kernel ${opts.kernel} (rules of the ${sc.policy.line} line; ${sc.policy.evidence})`,
       `memstart_addr 0x${b.memstart.toString(16)}; bank flags: ${b.flags & 1 ? "NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS" : "blocks and CONT allowed"}`,
       ...b.reasons.map((r) => `  page-granular because: ${r}`),
       ...(b.crashkernel ? b.crashkernel.log.map((l) => `  ${l}`) : []),
+      ...(b.crashkernel?.low ? [`  crashkernel low memory reserved: ${hex(b.crashkernel.low.base)} - ${hex(b.crashkernel.low.base + b.crashkernel.low.size)} (${b.crashkernel.low.size >> 20n} MB)`] : []),
       ...(b.kfencePool ? [`  KFENCE pool at ${hex(b.kfencePool.base)} (${b.kfencePool.size >> 10n} KiB)`] : []),
       ...b.notes.map((n) => `  note: ${n}`),
       ...(b.failure ? [`  after boot: ${b.failure.message}`] : []),
       `tables: ${s.tables.pud} PUD, ${s.tables.pmd} PMD, ${s.tables.pte} PTE = ${s.tableBytes} bytes`,
-      `leaves: ${s.leaves.pudBlocks} x 1G, ${s.leaves.pmdBlocks} x 2M (${s.leaves.pmdCont} CONT), ${s.leaves.ptes} x 4K (${s.leaves.pteCont} CONT)`,
+      `leaves: ${s.leaves.pudBlocks} x ${size(2)}, ${s.leaves.pmdBlocks} x ${size(1)} (${s.leaves.pmdCont} CONT), ${s.leaves.ptes} x ${size(0)} (${s.leaves.pteCont} CONT)`,
       `mapped: ${s.mappedBytes} bytes`,
     ];
     emit(`${lines.join("\n")}\n`, opts.output);
@@ -127,6 +130,8 @@ program
     emit(renderPtdumpDiff(d, { labels: [a, b] }));
     process.exitCode = d.entries.length === 0 ? 0 : 1;
   });
+
+(await import("./sweep.js")).addSweepCommand(program);
 
 try {
   await program.parseAsync(process.argv);

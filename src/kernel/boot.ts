@@ -9,10 +9,10 @@ import { type Geometry, geometry } from "../geometry.js";
 import type { PageTableEngine, PageTableOptions } from "../types.js";
 import type { Cmdline } from "./cmdline.js";
 import type { KernelConfig } from "./config.js";
-import { type CrashkernelReservation, parseCrashkernel, reserveCrashkernel, subtract } from "./crashkernel.js";
+import { CrashkernelError, type CrashkernelReservation, parseCrashkernel, reserveCrashkernel, subtract } from "./crashkernel.js";
 import { findFreeTopDown, type Range } from "./memblock-alloc.js";
 import type { KernelPolicy } from "./policy.js";
-import { atLeast } from "./release.js";
+import { arm64MemstartAlign } from "../memmap/index.js";
 
 /** The machine's memory as memblock sees it before map_mem(). */
 export interface BootMemory {
@@ -88,15 +88,7 @@ export interface BootResult {
   notes: string[];
 }
 
-const SZ_1G = 1n << 30n;
 
-/** ARM64_MEMSTART_ALIGN for the configurations the boot model runs (4K pages, 4 levels: 1 GiB). */
-function memstartAlign(g: Geometry): bigint {
-  // kernel-pgtable.h: ARM64_MEMSTART_SHIFT is PUD_SHIFT with 4K pages and 4 levels, CONT_PMD_SHIFT
-  // with 16K and PMD_SHIFT with 64K (v6.1); at least 1 GiB... kept to the 4K case here.
-  if (g.granule === 4) return SZ_1G;
-  return g.granule === 16 ? 32n << 20n : 512n << 20n;
-}
 
 /** max_zone_phys(): the top of a DMA zone of `bits` address bits (arch/arm64/mm/init.c). */
 export function maxZonePhys(bits: number, startOfDram: bigint, endOfDram: bigint): bigint {
@@ -123,7 +115,8 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
   const reasons: string[] = [];
   const notes: string[] = [];
   const startOfDram = memory.memory[0].base;
-  const memstart = (startOfDram / memstartAlign(g)) * memstartAlign(g);
+  const align = arm64MemstartAlign(g.granule);
+  const memstart = (startOfDram / align) * align;
   // arm64_memblock_init(): memory the linear region cannot reach is removed.
   const reach = memstart + (1n << BigInt(g.vaBits - 1));
   const mem = memory.memory.flatMap((m) => subtract(m, { base: reach, size: (1n << 64n) - reach }));
@@ -135,7 +128,10 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
   const systemRam = mem.reduce((s, m) => s + m.size, 0n); // memblock_phys_mem_size()
 
   // Command line over configuration.
-  const rodataFull = cmdline.rodata === undefined ? config.rodataFullDefault : cmdline.rodata === "full";
+  // rodata=on leaves rodata_full at its default in 6.0-6.6 before the fix (policy.rodataOnHonoured).
+  const rodataFull = cmdline.rodata === undefined || (cmdline.rodata === "on" && !policy.rodataOnHonoured)
+    ? config.rodataFullDefault
+    : cmdline.rodata === "full";
   const debugPagealloc = config.debugPagealloc && (cmdline.debugPagealloc ?? config.debugPageallocDefault);
   const kpti = config.unmapKernelAtEl0 && (cmdline.kpti ?? false);
   const kfenceInterval = cmdline.kfenceSampleInterval ?? config.kfenceSampleInterval;
@@ -175,16 +171,28 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
       reserve(cma);
     }
   };
+  // The order of boot: an early crashkernel (arm64_memblock_init), the KFENCE pool (map_mem in
+  // paging_init), then in bootmem_init the CMA area and a deferred crashkernel.
+  const strategy = input.crashStrategy ?? "kernel";
+  let req: ReturnType<typeof parseCrashkernel>;
   if (wantsCrash) {
-    const req = parseCrashkernel(cmdline.crashkernel, systemRam, policy);
-    const strategy = input.crashStrategy ?? "kernel";
+    try {
+      req = parseCrashkernel(cmdline.crashkernel, systemRam, policy);
+    } catch (e) {
+      // The kernel logs the bad value and reserves nothing, but crashkernel= was still seen.
+      if (!(e instanceof CrashkernelError)) throw e;
+      notes.push(`${e.message}: nothing reserved`);
+      req = undefined;
+    }
     if (strategy === "kernel") {
       crashEarly = policy.crash === "carve-out" || (policy.crash === "defer-if-dma" && !dmaConfigured);
       crashForcesPages = policy.crash === "force-pages" || (policy.crash === "defer-if-dma" && dmaConfigured);
     } else {
       crashEarly = strategy !== "blocks-then-split";
     }
-    if (!crashEarly) reserveCma();
+    if (crashForcesPages) reasons.push(`crashkernel= on the command line (${policy.crash === "force-pages" ? "v5.13-v5.17 rule" : "reservation deferred until the DMA zones are known"})`);
+  }
+  const reserveCrash = () => {
     // The v5.10 early reservation searched below ZONE_DMA32's 4 GiB; option (3) assumes 30 bits.
     const limit = strategy === "assume-1g-dma"
       ? maxZonePhys(30, startOfDram, endOfDram)
@@ -193,18 +201,14 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
       crash = { base: input.crashkernelAt.base, size: input.crashkernelAt.size, low: undefined, log: ["placement taken from the memory map"] };
       reserve(input.crashkernelAt);
     } else if (req) {
-      const newer = atLeast(policy.release, 6, 4);
-      crash = reserveCrashkernel(req, free, mem, limit, paLimit, newer ? 128n << 20n : 0n, atLeast(policy.release, 6, 2));
+      crash = reserveCrashkernel(req, free, mem, limit, paLimit, policy.crashDefaults62 ? 128n << 20n : 0n, policy.crashDefaults62);
       if (crash.size > 0n) {
         reserve({ base: crash.base, size: crash.size });
         if (crash.low) reserve(crash.low);
       }
     }
-    if (crashEarly) reserveCma();
-    if (crashForcesPages) reasons.push(`crashkernel= on the command line (${policy.crash === "force-pages" ? "v5.11-v5.17 rule" : "reservation deferred until the DMA zones are known"})`);
-  } else {
-    reserveCma();
-  }
+  };
+  if (wantsCrash && crashEarly) reserveCrash();
 
   // KFENCE: an early pool is carved out; without one, can_set_direct_map() is true.
   let kfencePool: Range | undefined;
@@ -225,12 +229,18 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
       }
     }
   }
+  reserveCma();
+  if (wantsCrash && !crashEarly) reserveCrash();
 
   // The flags of the bank loop.
   let flags = policy.noExec ? NO_EXEC_MAPPINGS : 0;
   const pageFlags = NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS;
   const bbml2 = policy.bbml2 ? (input.bbml2 ?? "none") : "none";
-  if (rodataFull) reasons.unshift(cmdline.rodata === "full" ? "rodata=full" : "rodata=full by default (CONFIG_RODATA_FULL_DEFAULT_ENABLED)");
+  if (rodataFull) {
+    reasons.unshift(cmdline.rodata === "full" ? "rodata=full" : cmdline.rodata === "on"
+      ? "rodata=on keeps rodata_full on in this release (fixed by acfa60dbe038)"
+      : "rodata=full by default (CONFIG_RODATA_FULL_DEFAULT_ENABLED)");
+  }
   if (debugPagealloc) reasons.push("debug_pagealloc");
   let pages: boolean;
   if (policy.bbml2) {
@@ -278,14 +288,15 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
     pt.map(va(kfencePool.base), kfencePool.base, kfencePool.size, linearProt, pageFlags);
     steps.push({ what: "map KFENCE pool page by page", range: kfencePool });
   }
-  // v6.18 without BBML2 on a secondary CPU: linear_map_split_to_ptes() repaints everything but the
-  // kernel alias to pages. The result equals a page-granular bank loop, which is what is built here.
+  // v6.18 without BBML2 on a secondary CPU: linear_map_split_to_ptes() repaints everything but
+  // [_stext, __init_begin) to pages, without CONT. The banks become what a page-granular bank loop
+  // builds. Not modelled: the kernel also splits the alias's block holding [_text, _stext).
   if (bbml2 === "boot" && (rodataFull || kfenceLate) && (flags & NO_BLOCK_MAPPINGS) === 0) {
     for (const b of banks) {
       pt.unmap(va(b.base), b.size);
       pt.map(va(b.base), b.base, b.size, linearProt, flags | pageFlags);
     }
-    steps.push({ what: "linear_map_split_to_ptes(): a secondary CPU lacks BBML2_NOABORT, banks repainted to PTEs" });
+    steps.push({ what: "linear_map_split_to_ptes(): a secondary CPU lacks BBML2_NOABORT, all but [_stext, __init_begin) repainted to PTEs" });
   }
 
   // After boot: mark_linear_text_alias_ro().
@@ -304,7 +315,7 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
   if (input.kexecLoaded && crash && crash.size > 0n && policy.protectsCrashkres) {
     try {
       pt.setMemory(va(crash.base), crash.size, SET_MEMORY.invalid.set, SET_MEMORY.invalid.clear, "classic");
-      steps.push({ what: "arch_kexec_protect_crashkres(): set_memory_valid(0)", range: { base: crash.base, size: crash.size } });
+      steps.push({ what: "arch_kexec_protect_crashkres(): set_memory_valid(0) over the whole reservation (the kernel does the loaded segments: an upper bound)", range: { base: crash.base, size: crash.size } });
     } catch (e) {
       if (!(e instanceof PgtableError)) throw e;
       failure = e;
@@ -315,9 +326,11 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
   if (input.crashShrinkTo !== undefined && crash && crash.size > 0n) {
     const keep = ((input.crashShrinkTo + g.pageSize - 1n) / g.pageSize) * g.pageSize;
     if (input.kexecLoaded) {
-      notes.push("kexec_crash_size: -EBUSY while a crash kernel is loaded");
-    } else if (keep >= crash.size) {
-      notes.push(`kexec_crash_size: ${keep} is not below the reservation (${crash.size}): -EINVAL`);
+      notes.push("kexec_crash_size: -ENOENT while a crash kernel is loaded");
+    } else if (keep > crash.size) {
+      notes.push(`kexec_crash_size: ${keep} is above the reservation (${crash.size}): -EINVAL`);
+    } else if (keep === crash.size) {
+      notes.push("kexec_crash_size: the size it already has: nothing to do");
     } else {
       const given = crash.size - keep;
       notes.push(`kexec_crash_size: ${given / g.pageSize} pages (${given >> 20n} MiB) at 0x${(crash.base + keep).toString(16)} given back; ` +

@@ -32,10 +32,10 @@ const UNITS: Record<string, bigint> = { K: 1n << 10n, M: 1n << 20n, G: 1n << 30n
 
 /** memparse(): a number (decimal, 0x hex or 0 octal) with an optional K/M/G/T/P/E suffix. */
 function memparse(s: string, at: number): [bigint, number] {
-  const m = /^(0x[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([KMGTPEkmgtpe]?)/.exec(s.slice(at));
+  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)([KMGTPEkmgtpe]?)/.exec(s.slice(at));
   if (!m) return [0n, at];
   const raw = m[1];
-  const n = raw.startsWith("0x") ? BigInt(raw) : raw.length > 1 && raw.startsWith("0") ? BigInt(`0o${raw.slice(1)}`) : BigInt(raw);
+  const n = /^0x/i.test(raw) ? BigInt(`0x${raw.slice(2)}`) : raw.length > 1 && raw.startsWith("0") ? BigInt(`0o${raw.slice(1)}`) : BigInt(raw);
   return [n * (m[2] ? UNITS[m[2].toUpperCase()] : 1n), at + m[0].length];
 }
 
@@ -85,8 +85,8 @@ function parseSimple(v: string): { size: bigint; base: bigint | undefined } {
   if (at === v.length) return { size, base: undefined };
   if (v[at] !== "@") throw new CrashkernelError(`unrecognized char: ${v[at]} in "${v}"`);
   const [base, b] = memparse(v, at + 1);
-  if (b === at + 1 || b !== v.length) throw new CrashkernelError(`bad offset in "${v}"`);
-  return { size, base };
+  // "256M@" is base 0 (anywhere); text after the offset is ignored, as memparse leaves it.
+  return { size, base: b === at + 1 ? 0n : base };
 }
 
 /**
@@ -110,7 +110,10 @@ export function parseCrashkernel(values: string[], systemRam: bigint, policy: Ke
     return undefined;
   }
   if (!policy.crashHighLow) throw new CrashkernelError(`",high" is not understood before 5.19 (kernel ${policy.release.text})`);
-  const size = parseSimple(high.slice(0, -",high".length)).size;
+  const highPart = parseSimple(high.slice(0, -",high".length));
+  // parse_crashkernel_suffix(): ",high" takes a size only.
+  if (highPart.base !== undefined) throw new CrashkernelError(`unrecognized char: @ in "${high}"`);
+  const size = highPart.size;
   const low = last(",low");
   const lowSize = low === undefined ? undefined : parseSimple(low.slice(0, -",low".length)).size;
   return size === 0n ? undefined : { size, base: undefined, high: true, lowSize };
@@ -147,7 +150,8 @@ export function reserveCrashkernel(
   const size = ((req.size + page - 1n) / page) * page; // PAGE_ALIGN
   const log: string[] = [];
   let base: bigint | undefined;
-  if (req.base !== undefined) {
+  // A base of 0 (crashkernel=X@0) means "anywhere", as in the kernel.
+  if (req.base !== undefined && req.base !== 0n) {
     const b = req.base;
     const inMemory = memory.some((m) => b >= m.base && b + size <= m.base + m.size);
     const isFree = free.some((f) => b >= f.base && b + size <= f.base + f.size);

@@ -11,6 +11,8 @@ export interface Range {
  * ranges from the top, as memblock_find_in_range() does on arm64 (memblock allocates top-down).
  */
 export function findFreeTopDown(free: Range[], size: bigint, align: bigint, start: bigint, end: bigint): bigint | undefined {
+  // memblock_find_in_range_node(): never below PAGE_SIZE (a result of 0 means failure).
+  if (start < 4096n) start = 4096n;
   const sorted = [...free].sort((a, b) => (a.base < b.base ? 1 : a.base > b.base ? -1 : 0));
   for (const f of sorted) {
     const lo = f.base > start ? f.base : start;

@@ -15,6 +15,8 @@ export type CrashPolicy =
   | "force-pages"
   /** Page-granular if ZONE_DMA or ZONE_DMA32 is configured (reservation deferred), else carve-out. */
   | "defer-if-dma"
+  /** Reserved in mem_init(), after the linear map, which keeps its blocks (5.11, 5.12, 5.10.22-46). */
+  | "late-blocks"
   /** The reservation does not affect the linear map (v6.4+). */
   | "none";
 
@@ -41,10 +43,14 @@ export interface KernelPolicy {
   noExec: boolean;
   /** Attributes of new table descriptors: UXNTable since v5.13, AF too in v6.18. */
   tableAttrs: bigint;
-  /** `_PAGE_KERNEL` carries PTE_DIRTY (source: 6.1, 6.12 have it; 5.10 does not). */
+  /** `_PAGE_KERNEL` carries PTE_DIRTY. */
   pageKernelDirty: boolean;
   /** crashkernel=X,high and ,low are understood (v5.19 944a45abfabc). */
   crashHighLow: boolean;
+  /** rodata=on turns rodata_full off (not so in 6.0-6.6 before acfa60dbe038 and its backports). */
+  rodataOnHonoured: boolean;
+  /** v6.2+: ,high without ,low takes 128 MiB low; crashkernel=X falls back above the DMA zones. */
+  crashDefaults62: boolean;
   /** pgattr_change_is_safe() flavour. */
   safeRule: SafeRule;
   /** Each memblock range is rounded to whole pages before mapping (source: 6.12). */
@@ -57,44 +63,75 @@ export interface KernelPolicy {
   evidence: string;
 }
 
-/** The rules of `release`. */
+/** Whether `r` is on line major.minor at stable patch `patch` or later; a bare line counts as its latest stable. */
+function onLineFrom(r: KernelRelease, major: number, minor: number, patch: number): boolean {
+  return r.major === major && r.minor === minor && (r.patch === undefined || r.patch >= patch);
+}
+
+/** The releases whose source was read in full. */
+const READ: Array<[number, number, number, string]> = [
+  [5, 10, 223, "Debian linux-source-5.10"],
+  [6, 1, 192, "Debian linux-source-6.1"],
+  [6, 12, 117, "Debian linux-source-6.12"],
+];
+
+/**
+ * The rules of `release`. A bare line (6.1) stands for its latest stable release. Stable lines took
+ * backports that mainline releases of the same number lack, so the boundaries below name patch
+ * levels where the backport is known (6.1.65, 6.12.117, …); see docs/kernel-models.md.
+ */
 export function policyFor(r: KernelRelease): KernelPolicy {
   const v = (...x: number[]) => atLeast(r, ...x);
   const is510 = r.major === 5 && r.minor === 10;
   let crash: CrashPolicy;
   let line: string;
-  let evidence: string;
   if (v(6, 4)) {
-    crash = "none";
+    crash = "none"; // 0d124e96051b, 04a2a7af3d97, 504cae453f82
     line = v(6, 18) ? "6.18" : v(6, 12) ? "6.12" : "6.4";
-    evidence = v(6, 18) ? "source: v6.18 mmu.c (AOSC-Tracking/linux)" : v(6, 12) ? "source: Debian linux-source-6.12 (6.12.117)" : "commit: 0d124e96051b, 04a2a7af3d97";
   } else if (v(5, 18)) {
-    crash = "defer-if-dma";
+    crash = "defer-if-dma"; // 031495635b46
     line = v(6, 1) ? "6.1" : "5.18";
-    evidence = v(6, 1) ? "source: Debian linux-source-6.1 (6.1.192)" : "commit: 031495635b46";
-  } else if (is510) {
-    // 5.10.47 took 2687275a5843 and later the DMA-zone condition of 031495635b46 (as in 5.10.223).
-    crash = r.patch !== undefined && r.patch < 47 ? "carve-out" : "defer-if-dma";
-    line = crash === "carve-out" ? "5.10" : "5.10.47";
-    evidence = crash === "carve-out" ? "commit: before 0a30c53573b0 / 2687275a5843" : "source: Debian linux-source-5.10 (5.10.223)";
+  } else if (v(5, 13)) {
+    crash = "force-pages"; // 2687275a5843
+    line = v(5, 15) ? "5.15" : "5.13";
+  } else if (is510 && r.patch !== undefined && r.patch < 22) {
+    crash = "carve-out"; // before 0a30c53573b0 reached 5.10.22
+    line = "5.10";
+  } else if (!is510 || (r.patch !== undefined && r.patch < 47)) {
+    crash = "late-blocks"; // 0a30c53573b0 without 2687275a5843: 5.11, 5.12, 5.10.22-46
+    line = is510 ? "5.10.22" : "5.11";
   } else {
-    crash = "force-pages";
-    line = v(5, 15) ? "5.15" : "5.11";
-    evidence = "commit: 0a30c53573b0, 2687275a5843";
+    crash = "defer-if-dma"; // 5.10.47 took 2687275a5843, later the DMA-zone condition (as 5.10.223)
+    line = "5.10.47";
   }
-  const kfence: KfencePolicy = !v(5, 12) ? "absent" : v(6, 1) ? "early-pool" : "all-pages";
+  const read = READ.find(([ma, mi, pa]) => r.major === ma && r.minor === mi && (r.patch === undefined || r.patch === pa));
+  const evidence = read
+    ? `source: ${read[3]} (${read[0]}.${read[1]}.${read[2]})${r.patch === undefined ? ", the line's latest stable" : ""}`
+    : "extrapolated from the sources read and the commits named in docs/kernel-models.md";
+  // The KFENCE early pool: v6.4, backported to 6.1.65.
+  const kfence: KfencePolicy = !v(5, 12) ? "absent" : v(6, 4) || onLineFrom(r, 6, 1, 65) ? "early-pool" : "all-pages";
   return {
     release: r,
     line,
     crash,
     kfence,
-    aliasStart: is510 || v(6, 12) ? "_text" : "_stext",
+    // 5.10 maps from _text; e2a073dde921 moved it to _stext; 5973a62efa34 (v6.18, 6.12.117) back.
+    aliasStart: is510 || v(6, 18) || onLineFrom(r, 6, 12, 117) ? "_text" : "_stext",
     noExec: v(5, 13),
-    tableAttrs: !v(5, 13) ? 0n : v(6, 18) ? PMD_TABLE_UXN | PMD_TABLE_AF : PMD_TABLE_UXN,
-    pageKernelDirty: !is510,
+    // UXNTable since 87143f404f33 (v5.13); AF on kernel tables since efe72541355d (v6.13, inferred).
+    tableAttrs: !v(5, 13) ? 0n : v(6, 13) ? PMD_TABLE_UXN | PMD_TABLE_AF : PMD_TABLE_UXN,
+    // PTE_DIRTY left _PAGE_KERNEL in v5.4 (aa57157be69f) and came back in c25c4aa3f79a (Dec 2025),
+    // backported to the stable lines in 2026: known in 6.1.192 and 6.12.117.
+    pageKernelDirty: onLineFrom(r, 6, 1, 192) || onLineFrom(r, 6, 12, 117) || (r.patch === undefined && [[5, 15], [6, 6], [6, 18]].some(([a, b]) => r.major === a && r.minor === b)),
     crashHighLow: v(5, 19),
+    // 2e8cff0a0eee / 2081b3bd0c11 (6.0, 6.1): rodata=on kept rodata_full with the default on, until
+    // acfa60dbe038 (v6.7, backported to 6.1.65 and 6.6.y).
+    rodataOnHonoured: !v(6, 0) || v(6, 7) || onLineFrom(r, 6, 1, 65) || (r.major === 6 && r.minor === 6 && r.patch === undefined),
+    // The default ,low part and the fallback above the DMA zones: a149cf00b158, a9ae89df7377 (v6.2).
+    crashDefaults62: v(6, 2),
     safeRule: v(6, 12) ? "v6.12" : "v6.1",
-    pageAlignRanges: v(6, 12),
+    // The rounding of memblock ranges to pages is a 6.12.117 stable fix.
+    pageAlignRanges: onLineFrom(r, 6, 12, 117),
     protectsCrashkres: !v(6, 4),
     bbml2: v(6, 18),
     evidence,
