@@ -28,6 +28,12 @@ export interface ScenarioInput {
   /** ZONE_DMA's address bits from firmware (30 on a Raspberry Pi 4; default 32). */
   zoneDmaBits?: number;
   engine?: "wasm" | "reference";
+  /**
+   * Build on this table instead of a new one (`engine` is then ignored): the warm rebuild, with a
+   * table the same scenario built and `reset()`. Its geometry must be the config's (checked); its
+   * table attributes and safe rule are the release's only if the same release built it.
+   */
+  pageTable?: PageTableEngine;
 }
 
 /** A booted scenario. */
@@ -79,7 +85,13 @@ export function runScenario(input: ScenarioInput): Scenario {
       crashShrinkTo: input.crashShrinkTo,
       crashkernelAt: m.crashkernel,
     },
-    (o) => (input.engine === "reference" ? new ReferencePageTable(o) : new WasmPageTable(o)),
+    (o) => {
+      const given = input.pageTable;
+      if (given && (given.geometry.granule !== o.granule || given.geometry.vaBits !== o.vaBits)) {
+        throw new RangeError(`pageTable: ${given.geometry.granule}K/${given.geometry.vaBits}-bit table given for a ${o.granule}K/${o.vaBits}-bit configuration`);
+      }
+      return given ?? (input.engine === "reference" ? new ReferencePageTable(o) : new WasmPageTable(o));
+    },
   );
   const start = result.geometry.ttbr1Base;
   return { pt, policy, boot: result, linear: { start, end: start + (1n << BigInt(result.geometry.vaBits - 1)) } };
