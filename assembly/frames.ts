@@ -14,6 +14,11 @@
 // the frame map, and page extents from which storage pages are taken. The frame map doubles when full:
 // it moves to the top and its old region becomes a page extent. Counters per level live in STATS,
 // memory accounting in USAGE, where the host reads them.
+//
+// Dense tables (implicit leaves off: every table a real page, as in the kernel) use a second layout,
+// the fixed one: frame f's page is at poolBase + (f << PAGE_SHIFT), so that the walks compute a
+// table's address from its descriptor's OA as the hardware does (pool + OA), with no frame-map load
+// between two levels; there is no frame map then, and a free frame's link lives in its own page.
 import { PAGE_SHIFT, TOP } from "./geometry";
 
 /** Counters, u64 each: [0..4] frames allocated per d, [5..9] frames freed, [10..14] descriptors stored. */
@@ -37,8 +42,17 @@ export const IMPLICIT: u64 = 2;
 /** Slots of the first frame map (one region). */
 const FIRST_MAP_SLOTS: u64 = REGION >> 3;
 
-/** Byte address of the PGD's page (64 KiB aligned, set by initFrames). */
+/** Byte address of the PGD's page (64 KiB aligned, set by initFrames): frame 0's in both layouts. */
 let poolBase: usize = 0;
+/**
+ * The fixed layout: every frame real, frame f's page at poolBase + (f << PAGE_SHIFT), no frame map
+ * (frameMap = 0). Chosen with implicit leaves off (setLayout); records are never made in it.
+ */
+export let fixedLayout = false;
+/** The layout asked for: taken at once while the PGD is the only frame, else at the next reset. */
+let wantFixed = false;
+/** Fixed layout: frames below this one have held data (a page taken there is zeroed first). */
+let dirtyTop: u32 = 0;
 /** Byte address of the frame map: slot of frame f at frameMap + 8 f. */
 export let frameMap: usize = 0;
 let mapCap: u64 = 0;
@@ -78,10 +92,16 @@ let pageBudget: u64 = 0;
   return EXTENTS + (<usize>i << 5);
 }
 
+/** Fixed layout: the address of frame f's page. */
+// @ts-ignore: decorator
+@inline function fixedAddr(frame: u32): usize {
+  return poolBase + (<usize>frame << PAGE_SHIFT);
+}
+
 /** The slot of a frame: a storage address, or an implicit record (bit 1 set). */
 // @ts-ignore: decorator
 @inline export function frameSlot(frame: u32): u64 {
-  return load<u64>(frameMap + (<usize>frame << 3));
+  return fixedLayout ? <u64>fixedAddr(frame) : load<u64>(frameMap + (<usize>frame << 3));
 }
 
 /** Whether a slot holds an implicit record. */
@@ -121,15 +141,21 @@ let pageBudget: u64 = 0;
   store<u64>(p, load<u64>(p) + n);
 }
 
+/** Frame-map slots in use: none in the fixed layout, which has no frame map. */
+// @ts-ignore: decorator
+@inline function slotsInUse(): u64 {
+  return fixedLayout ? 0 : <u64>frameTop;
+}
+
 /** Bytes of storage the simulator holds for its tables: real pages plus frame-map slots. */
 export function simulatorBytes(): u64 {
-  return (livePages << PAGE_SHIFT) + (<u64>frameTop << 3);
+  return (livePages << PAGE_SHIFT) + (slotsInUse() << 3);
 }
 
 function publishUsage(): void {
   store<u64>(USAGE, livePages);
   store<u64>(USAGE, liveImplicit, 8);
-  store<u64>(USAGE, <u64>frameTop, 16);
+  store<u64>(USAGE, slotsInUse(), 16);
   store<u64>(USAGE, mapCap, 24);
   store<u64>(USAGE, memTop, 32);
 }
@@ -173,6 +199,7 @@ function addExtent(start: u64, end: u64, dirty: bool): void {
 export function reserveFrames(frames: u64, pages: u64): bool {
   pageBudget = 0;
   const fresh = frames > <u64>freeCount ? frames - <u64>freeCount : 0;
+  if (fixedLayout) return reserveFixed(<u64>frameTop + fresh);
   const needSlots = <u64>frameTop + fresh;
   let newCap: u64 = 0;
   let have = pageFreeCount + sparePages;
@@ -228,6 +255,24 @@ export function reserveFrames(frames: u64, pages: u64): bool {
   return true;
 }
 
+/**
+ * reserveFrames() in the fixed layout: frames below `frames` must have their pages, so memory must
+ * reach poolBase + (frames << PAGE_SHIFT); it grows by at least an eighth, as the page extents do.
+ */
+function reserveFixed(frames: u64): bool {
+  const need = roundRegion(<u64>poolBase + (frames << PAGE_SHIFT));
+  if (need <= memTop) return true;
+  if (need > MAX_BYTES) return false;
+  const slack = min(MAX_BYTES, roundRegion(memTop + max(memTop >> 3, <u64>1 << 20)));
+  if (slack > need && growTo(slack)) {
+    memTop = slack;
+    return true;
+  }
+  if (!growTo(need)) return false;
+  memTop = need;
+  return true;
+}
+
 /** Takes a storage page (the caller has reserved it); takenDirty says whether it must be zeroed. */
 function takePage(): usize {
   if (pageBudget == 0) unreachable();
@@ -268,10 +313,12 @@ function takeFrame(d: i32): u32 {
   let frame: u32;
   if (freeHead != 0) {
     frame = freeHead;
-    freeHead = <u32>frameSlot(frame);
+    // The link lives in the slot, or in the fixed layout in the free frame's page.
+    freeHead = fixedLayout ? load<u32>(fixedAddr(frame)) : <u32>frameSlot(frame);
     freeCount--;
   } else {
-    if (<u64>frameTop >= mapCap) unreachable(); // reserved, so never
+    const cap = fixedLayout ? (memTop - <u64>poolBase) >> PAGE_SHIFT : mapCap;
+    if (<u64>frameTop >= cap) unreachable(); // reserved, so never
     frame = frameTop++;
   }
   const p = STATS + (<usize>d << 3);
@@ -282,6 +329,13 @@ function takeFrame(d: i32): u32 {
 /** Takes a frame with a zeroed page of storage for a table at level d. The caller has reserved both. */
 export function allocFrame(d: i32): u32 {
   const frame = takeFrame(d);
+  if (fixedLayout) {
+    // Memory past dirtyTop is fresh from memory.grow, zero already.
+    if (frame < dirtyTop) memory.fill(fixedAddr(frame), 0, <usize>1 << PAGE_SHIFT);
+    else dirtyTop = frame + 1;
+    livePages++;
+    return frame;
+  }
   const p = takePage();
   if (takenDirty) memory.fill(p, 0, <usize>1 << PAGE_SHIFT);
   store<u64>(frameMap + (<usize>frame << 3), <u64>p);
@@ -290,6 +344,7 @@ export function allocFrame(d: i32): u32 {
 
 /** Takes a frame for an implicit table at level d whose entry i is first + (i << PAGE_SHIFT). */
 export function allocImplicitFrame(d: i32, first: u64): u32 {
+  if (fixedLayout) unreachable(); // no records in the fixed layout
   const frame = takeFrame(d);
   store<u64>(frameMap + (<usize>frame << 3), first);
   liveImplicit++;
@@ -301,6 +356,7 @@ export function allocImplicitFrame(d: i32, first: u64): u32 {
  * record `first`, and its storage page, if it had one, goes back to the free list.
  */
 export function replaceWithRecord(frame: u32, first: u64): void {
+  if (fixedLayout) unreachable();
   const slot = frameSlot(frame);
   if (isImplicit(slot)) liveImplicit--;
   else dropPage(<usize>slot);
@@ -329,10 +385,15 @@ export function materialize(frame: u32): usize {
 
 /** Returns a frame of level d to the free list, and its storage, if real, to the page free list. */
 export function freeFrame(frame: u32, d: i32): void {
-  const slot = frameSlot(frame);
-  if (isImplicit(slot)) liveImplicit--;
-  else dropPage(<usize>slot);
-  store<u64>(frameMap + (<usize>frame << 3), <u64>freeHead);
+  if (fixedLayout) {
+    store<u32>(fixedAddr(frame), freeHead); // the page stays the frame's
+    livePages--;
+  } else {
+    const slot = frameSlot(frame);
+    if (isImplicit(slot)) liveImplicit--;
+    else dropPage(<usize>slot);
+    store<u64>(frameMap + (<usize>frame << 3), <u64>freeHead);
+  }
   freeHead = frame;
   freeCount++;
   const p = FREED + (<usize>d << 3);
@@ -344,6 +405,7 @@ export function initFrames(heapTop: usize): bool {
   poolBase = <usize>roundRegion(<u64>heapTop);
   memTop = <u64>poolBase + 2 * REGION;
   if (!growTo(memTop)) return false;
+  fixedLayout = false;
   frameMap = poolBase + <usize>REGION;
   mapCap = FIRST_MAP_SLOTS;
   frameTop = 0;
@@ -362,7 +424,60 @@ export function initFrames(heapTop: usize): bool {
   const pgd = takeFrame(TOP);
   store<u64>(frameMap + (<usize>pgd << 3), <u64>poolBase);
   livePages = 1;
+  if (wantFixed) layOutFixed();
   return true;
+}
+
+/**
+ * The fixed layout over all the memory handed out, every page past the PGD's counted as dirty.
+ * Only the PGD (frame 0, at poolBase in both layouts) may be live.
+ */
+function layOutFixed(): void {
+  fixedLayout = true;
+  frameMap = 0;
+  mapCap = 0;
+  pageFree = 0;
+  pageFreeCount = 0;
+  extCount = 0;
+  extCur = 0;
+  sparePages = 0;
+  topExtent = -1;
+  dirtyTop = <u32>((memTop - <u64>poolBase) >> PAGE_SHIFT);
+}
+
+/**
+ * The frame-map layout over all the memory handed out: the PGD's page, the first frame map, then one
+ * dirty extent over the rest. Only the PGD may be live.
+ */
+function layOutMapped(): void {
+  fixedLayout = false;
+  frameMap = poolBase + <usize>REGION;
+  mapCap = FIRST_MAP_SLOTS;
+  store<u64>(frameMap, <u64>poolBase);
+  pageFree = 0;
+  pageFreeCount = 0;
+  extCount = 0;
+  extCur = 0;
+  sparePages = 0;
+  topExtent = -1;
+  const start = <u64>poolBase + 2 * REGION;
+  if (memTop > start) {
+    topExtent = 0;
+    addExtent(start, memTop, true);
+  }
+}
+
+/**
+ * Asks for the fixed layout (dense tables) or the frame-map one. Taken at once while the PGD is the
+ * only frame ever handed out, else at the next reset(); until then tables stay as they are (and no
+ * records are made in the fixed layout).
+ */
+export function setLayout(fixed: bool): void {
+  wantFixed = fixed;
+  if (frameTop == 1 && fixedLayout != fixed) {
+    if (fixed) layOutFixed();
+    else layOutMapped();
+  }
 }
 
 /** Frees every table but the PGD, zeroes the PGD and the counters: a warm rebuild starts here. */
@@ -370,15 +485,21 @@ export function resetFrames(): void {
   frameTop = 1;
   freeHead = 0;
   freeCount = 0;
-  pageFree = 0;
-  pageFreeCount = 0;
-  sparePages = 0;
-  for (let i = 0; i < extCount; i++) {
-    const e = ext(i);
-    store<u64>(e, load<u64>(e), 16);
-    sparePages += (load<u64>(e, 8) - load<u64>(e)) >> PAGE_SHIFT;
+  if (wantFixed != fixedLayout) {
+    if (wantFixed) layOutFixed();
+    else layOutMapped();
+  } else if (!fixedLayout) {
+    // dirtyTop of the fixed layout stays: the pages below it are zeroed when taken again.
+    pageFree = 0;
+    pageFreeCount = 0;
+    sparePages = 0;
+    for (let i = 0; i < extCount; i++) {
+      const e = ext(i);
+      store<u64>(e, load<u64>(e), 16);
+      sparePages += (load<u64>(e, 8) - load<u64>(e)) >> PAGE_SHIFT;
+    }
+    extCur = 0;
   }
-  extCur = 0;
   livePages = 1;
   liveImplicit = 0;
   memory.fill(poolBase, 0, <usize>1 << PAGE_SHIFT);

@@ -2,7 +2,7 @@
 // for TTBR1). No policy here: the host says which prot, which flags, which rules.
 import { configureGeometry } from "./geometry";
 import { safeRule } from "./descriptor";
-import { STATS, fillBytes, initFrames, resetFrames, usage } from "./frames";
+import { STATS, fillBytes, initFrames, resetFrames, setLayout, usage } from "./frames";
 import { implicitLeaves, mapRange, tableAttrs } from "./map";
 import { ERR } from "./status";
 import { RESULT, walkStrategy } from "./walk";
@@ -34,9 +34,14 @@ export function setWalkStrategy(strategy: u32): void {
   walkStrategy = strategy;
 }
 
-/** Turns implicit leaf tables on (1, default) or off (0: every table a real page). */
+/**
+ * Turns implicit leaf tables on (1, default) or off (0: every table a real page, at a fixed address
+ * so that walks compute it as the hardware does). The storage layout follows at once while only the
+ * PGD exists, else at the next reset(); until then no record is made in the fixed layout.
+ */
 export function setImplicitLeaves(on: u32): void {
   implicitLeaves = on != 0;
+  setLayout(on == 0);
 }
 
 /** Frees every table but the PGD and zeroes the counters. */

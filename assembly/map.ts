@@ -7,7 +7,7 @@
 // A PTE table the call fills whole is one arithmetic run of pages: it is kept as an implicit record
 // (frames.ts) instead of a page, and a partial write into an implicit table materializes it first.
 import { PMD_TABLE_PXN, PMD_TYPE_TABLE, PTE_CONT, PTE_TABLE_BIT, encodeOA, pgattrChangeIsSafe } from "./descriptor";
-import { allocFrame, allocImplicitFrame, countWrites, frameAddr, frameOf, frameSlot, isImplicit, materialize, replaceWithRecord, reserveFrames } from "./frames";
+import { allocFrame, allocImplicitFrame, countWrites, fixedLayout, frameAddr, frameOf, frameSlot, isImplicit, materialize, replaceWithRecord, reserveFrames } from "./frames";
 import { CONT_PMDS, CONT_PTES, LPA, LPA2, PAGE_SHIFT, PUD_BLOCKS, TOP, addrEnd, entryIndex, entrySize, levelShift } from "./geometry";
 import { E_NOMEM, E_UNSAFE, OK, fail } from "./status";
 
@@ -17,7 +17,8 @@ export const NO_EXEC_MAPPINGS: u32 = 4;
 
 /**
  * Whether whole PTE runs become implicit records (default). Off, every PTE table is a real page, as
- * in the kernel and in the native benchmark: for like-for-like measurements.
+ * in the kernel and in the native benchmark: for like-for-like measurements. Off also asks frames.ts
+ * for the fixed layout (pages at pool + OA), in which no record is ever made.
  */
 export let implicitLeaves = true;
 
@@ -267,7 +268,7 @@ function runFirst(addr: u64, end: u64, phys: u64, prot: u64): u64 {
  * a page. An implicit table written in part is materialized first.
  */
 function mapPteTable(pmd: usize, addr: u64, next: u64, phys: u64, prot: u64): void {
-  const whole = implicitLeaves && next - addr == entrySize(1) && oaCut(phys, next - addr) == 0;
+  const whole = implicitLeaves && !fixedLayout && next - addr == entrySize(1) && oaCut(phys, next - addr) == 0;
   const old = readEntry(pmd, 1, addr);
   if (old == 0) {
     if (dry) {

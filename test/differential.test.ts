@@ -178,18 +178,24 @@ describe("wasm engine matches the reference", () => {
           const breadthFirst = instantiateEngine();
           breadthFirst.setWalkStrategy(2); // the batch walk used on tables beyond the caches
           const wasmBf = new WasmPageTable({ granule, vaBits, implicitLeaves: false }, breadthFirst); // and dense tables
+          const lockstep = instantiateEngine();
+          lockstep.setWalkStrategy(1); // four walks in lockstep, on dense tables
+          const wasmDense = new WasmPageTable({ granule, vaBits, implicitLeaves: false }, lockstep);
           const ref = new ReferencePageTable({ granule, vaBits });
           for (const op of ops) {
             const expected = apply(ref, op);
             expect(apply(wasm, op), JSON.stringify(op)).toEqual(expected);
             expect(apply(wasmBf, op), JSON.stringify(op)).toEqual(expected);
+            expect(apply(wasmDense, op), JSON.stringify(op)).toEqual(expected);
           }
           const seen = observe(ref, probes);
           expect(observe(wasm, probes)).toEqual(seen);
           expect(observe(wasmBf, probes)).toEqual(seen);
+          expect(observe(wasmDense, probes)).toEqual(seen);
           if (wasm.memoryUsage().implicitTables > 0) implicitSeen++;
           wasm.dispose();
           wasmBf.dispose();
+          wasmDense.dispose();
         }),
         { numRuns: granule === 4 ? 60 : 40 },
       );

@@ -87,4 +87,14 @@ describe("wasm engine limits", () => {
       }
     }
   });
+
+  it("walks in batches when table attributes use bits below a 16K page's OA (regression)", () => {
+    // With 16K pages a table descriptor's bits [13:12] are not OA; tableAttrs may set them.
+    for (const implicitLeaves of [true, false]) {
+      const pt = new WasmPageTable({ granule: 16, vaBits: 48, tableAttrs: 0x3000n, implicitLeaves });
+      pt.map(PAGE_OFFSET, 0x4000_0000n, 64n << 20n, pageKernel(), NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS);
+      const vas = BigUint64Array.from([0n, 0x4000n, 0x20_0000n, 0x3ff_c000n].map((o) => PAGE_OFFSET + o));
+      expect(Array.from(pt.walkMany(vas).pa)).toEqual(Array.from(vas, (va) => va - PAGE_OFFSET + 0x4000_0000n));
+    }
+  });
 });
