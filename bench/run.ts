@@ -17,6 +17,7 @@ import { ReferencePageTable } from "../src/reference/index.js";
 import type { PageTableEngine } from "../src/types.js";
 import { instantiateEngine } from "../src/wasm/module.js";
 import { WasmPageTable } from "../src/wasm/page-table.js";
+import { columns } from "../src/report/columns.js";
 import { runNative, type NativeRates } from "./native.js";
 
 /** One measured rate. */
@@ -167,8 +168,7 @@ function report(records: BenchRecord[]): void {
     rows.push(["fill (cold)", `${size / 2 ** 30} GiB`, fmtRate(fill, "B/s"), "-", fmtRate(get("fill", "native", size), "B/s"),
       ratio(get("fill", "native", size), fill), `build-page = ${cold && fill ? ((cold * 8 / fill) * 100).toFixed(0) : "-"}% of fill`, "-"]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) log(r.map((cell, c) => cell.padEnd(widths[c])).join("  "));
+  log(columns(rows));
 }
 
 async function main(): Promise<void> {

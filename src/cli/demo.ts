@@ -4,6 +4,7 @@
  */
 import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, NO_EXEC_MAPPINGS, pageKernel } from "../descriptor.js";
 import { countLeaves } from "../leaves.js";
+import { columns } from "../report/columns.js";
 import { formatSize } from "../units.js";
 import { WasmPageTable } from "../wasm/page-table.js";
 
@@ -60,8 +61,7 @@ export function runDemo(size: bigint, pa: bigint, print: (s: string) => void = c
     `${r.ms.toFixed(1)} ms`,
     r.leaves,
   ]);
-  const widths = head.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
-  for (const r of [head, ...cells]) print(r.map((x, c) => x.padEnd(widths[c])).join("  "));
+  print(columns([head, ...cells]));
   const extra = rows[1].tableBytes - rows[0].tableBytes;
   print("");
   print(

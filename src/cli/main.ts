@@ -5,6 +5,7 @@ import { basename } from "node:path";
 import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from "commander";
 import { FAULT_PA } from "../types.js";
 import { diffPtdump, flavourForRelease, formatLinearMap, parsePtdump, renderPtdumpDiff } from "../ptdump/index.js";
+import { columns } from "../report/columns.js";
 import { summarize } from "../report/summary.js";
 import { runScenario } from "../scenario.js";
 import { formatSize, parseSize } from "../units.js";
@@ -108,8 +109,7 @@ addScenarioOptions(program.command("crash-options"))
       ];
     });
     const head = ["strategy", "crashkernel", "PUD/PMD/PTE tables", "table memory", "descriptors written", "leaves"];
-    const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-    emit([head, ...rows].map((r) => r.map((x, c) => x.padEnd(widths[c])).join("  ").trimEnd()).join("\n") + "\n");
+    emit(`${columns([head, ...rows])}\n`);
   });
 
 program

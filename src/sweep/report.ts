@@ -1,4 +1,5 @@
 /** The sweep's outputs: the terminal table, CSV, JSON and the markdown report. */
+import { columns } from "../report/columns.js";
 import { AMPEREONE, CORTEX_A72, type Check256, type CheckNsPerDescriptor, describeSize, sweepNsPerDescriptor } from "./checks.js";
 import type { LayoutName } from "./layouts.js";
 import type { PointResult } from "./point.js";
@@ -53,10 +54,6 @@ export function sortPoints(points: readonly PointResult[], policies: readonly Sw
   return [...points].sort((a, b) => li(a.layout) - li(b.layout) || pi(a.policy) - pi(b.policy) || a.sizeBytes - b.sizeBytes);
 }
 
-function columns(rows: string[][], rightAlign: (c: number) => boolean): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((x, c) => (rightAlign(c) ? x.padStart(widths[c]) : x.padEnd(widths[c]))).join("  ").trimEnd()).join("\n");
-}
 
 /** The table printed in the terminal: one line per point. */
 export function terminalTable(points: readonly PointResult[]): string {
