@@ -400,6 +400,16 @@ export function freeFrame(frame: u32, d: i32): void {
   store<u64>(p, load<u64>(p) + 1);
 }
 
+/** Forgets every storage page and extent (the page free list, the extents, the spare count). */
+function forgetStorage(): void {
+  pageFree = 0;
+  pageFreeCount = 0;
+  extCount = 0;
+  extCur = 0;
+  sparePages = 0;
+  topExtent = -1;
+}
+
 /** Sets up the regions past `heapTop` and allocates the PGD (frame 0). */
 export function initFrames(heapTop: usize): bool {
   poolBase = <usize>roundRegion(<u64>heapTop);
@@ -411,12 +421,7 @@ export function initFrames(heapTop: usize): bool {
   frameTop = 0;
   freeHead = 0;
   freeCount = 0;
-  pageFree = 0;
-  pageFreeCount = 0;
-  extCount = 0;
-  extCur = 0;
-  sparePages = 0;
-  topExtent = -1;
+  forgetStorage();
   liveImplicit = 0;
   memory.fill(STATS, 0, 15 * 8);
   // The PGD's page lies outside the extents, so that reset() can hand all of them out again.
@@ -436,12 +441,7 @@ function layOutFixed(): void {
   fixedLayout = true;
   frameMap = 0;
   mapCap = 0;
-  pageFree = 0;
-  pageFreeCount = 0;
-  extCount = 0;
-  extCur = 0;
-  sparePages = 0;
-  topExtent = -1;
+  forgetStorage();
   dirtyTop = <u32>((memTop - <u64>poolBase) >> PAGE_SHIFT);
 }
 
@@ -454,12 +454,7 @@ function layOutMapped(): void {
   frameMap = poolBase + <usize>REGION;
   mapCap = FIRST_MAP_SLOTS;
   store<u64>(frameMap, <u64>poolBase);
-  pageFree = 0;
-  pageFreeCount = 0;
-  extCount = 0;
-  extCur = 0;
-  sparePages = 0;
-  topExtent = -1;
+  forgetStorage();
   const start = <u64>poolBase + 2 * REGION;
   if (memTop > start) {
     topExtent = 0;
