@@ -1,6 +1,6 @@
 /**
- * Leaf mappings by size: what the kernel's DirectMap lines in /proc/meminfo count, split by the
- * contiguous hint, from a coalesced walk of the table.
+ * Leaf mappings by size, split by the contiguous hint, from a coalesced walk of the table: what
+ * x86's DirectMap lines in /proc/meminfo count (arm64 prints no such lines).
  */
 import { PTE_CONT, PTE_VALID } from "./descriptor.js";
 import { entrySize } from "./geometry.js";

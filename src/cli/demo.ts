@@ -1,18 +1,20 @@
 /**
- * The demo behind `npm start`: one RAM bank mapped the way map_mem() maps it with blocks
- * (rodata=on) and page by page (rodata=full), and what each costs.
+ * The short demo: one RAM bank booted by the same model as `summary` (map_mem() with the kernel
+ * alias and its read-only remap), with blocks (rodata=on) and page by page (rodata=full), and what
+ * each costs. Each row is `summary --memmap SIZE@PA --kernel K --cmdline rodata=…`.
  */
-import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, NO_EXEC_MAPPINGS, pageKernel } from "../descriptor.js";
-import { countLeaves } from "../leaves.js";
+import { parseMemoryMap } from "../memmap/index.js";
 import { columns } from "../report/columns.js";
+import { leavesText } from "../report/labels.js";
+import { summarize } from "../report/summary.js";
+import { runScenario } from "../scenario.js";
 import { formatSize } from "../units.js";
-import { WasmPageTable } from "../wasm/page-table.js";
-
-const PAGE_OFFSET = 0xffff_0000_0000_0000n;
 
 /** One row of the demo's table. */
-interface DemoRow {
+export interface DemoRow {
   policy: string;
+  cmdline: string;
+  /** Table pages below the PGD: PUD, PMD, PTE. */
   tables: number[];
   tableBytes: number;
   descriptors: number;
@@ -20,37 +22,32 @@ interface DemoRow {
   ms: number;
 }
 
-function build(size: bigint, pa: bigint, policy: string, flags: number): DemoRow {
-  const pt = new WasmPageTable();
-  const t0 = performance.now();
-  pt.map(PAGE_OFFSET, pa, size, pageKernel({ tagged: true }), flags);
-  const ms = performance.now() - t0;
-  const s = pt.stats();
-  const leaves = countLeaves(pt);
-  const names: Record<number, string> = { 1: "1G", 2: "2M", 3: "4K" };
-  const parts = Object.keys(leaves.entries)
-    .map(Number)
-    .sort()
-    .map((l) => `${leaves.entries[l]} x ${names[l]}${leaves.cont[l] ? ` (${leaves.cont[l]} CONT)` : ""}`);
-  pt.dispose();
-  return {
-    policy,
-    // Table pages below the PGD, per level: PUD, PMD, PTE.
-    tables: [2, 1, 0].map((d) => s.levels[d].live),
-    tableBytes: s.tableBytes - Number(pt.geometry.pageSize),
-    descriptors: s.descriptorsWritten,
-    leaves: parts.join(", "),
-    ms,
+/** Runs the demo for `size` bytes of RAM at `pa` on `kernel` and prints the comparison. */
+export function runDemo(size: bigint, pa: bigint, print: (s: string) => void = console.log, kernel = "6.1"): DemoRow[] {
+  const shorthand = `${formatSize(size)}@0x${pa.toString(16)}`;
+  const memmap = parseMemoryMap(shorthand, { format: "shorthand" });
+  const build = (policy: string, cmdline: string): DemoRow => {
+    const t0 = performance.now();
+    const sc = runScenario({ memmap, kernel, cmdline });
+    const ms = performance.now() - t0;
+    const s = summarize(sc.pt, sc.linear.start, sc.linear.end);
+    const row = {
+      policy,
+      cmdline,
+      tables: [s.tables.pud, s.tables.pmd, s.tables.pte],
+      tableBytes: s.tableBytes,
+      descriptors: sc.pt.stats().descriptorsWritten,
+      leaves: leavesText(s, sc.boot.geometry),
+      ms,
+    };
+    sc.pt.dispose();
+    return row;
   };
-}
-
-/** Runs the demo for `size` bytes of RAM at `pa` and prints the comparison. */
-export function runDemo(size: bigint, pa: bigint, print: (s: string) => void = console.log): DemoRow[] {
-  const rows = [
-    build(size, pa, "blocks + CONT (rodata=on)", NO_EXEC_MAPPINGS),
-    build(size, pa, "page by page (rodata=full)", NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS | NO_EXEC_MAPPINGS),
-  ];
-  print(`Linear map of ${formatSize(size)} of RAM at PA 0x${pa.toString(16)}, 4K pages, 48-bit VA (map_mem() in arch/arm64/mm/mmu.c)`);
+  const rows = [build("blocks + CONT (rodata=on)", "rodata=on"), build("page by page (rodata=full)", "rodata=full")];
+  print(
+    `Linear map of ${formatSize(size)} of RAM at PA 0x${pa.toString(16)}, kernel ${kernel} (defconfig: 4K pages, 48-bit VA), ` +
+      "booted as `summary` boots it: the bank loop of map_mem(), the kernel alias, its read-only remap",
+  );
   print("");
   const head = ["policy", "PUD/PMD/PTE tables", "table memory", "descriptors", "build", "leaf entries"];
   const cells = rows.map((r) => [
@@ -66,8 +63,9 @@ export function runDemo(size: bigint, pa: bigint, print: (s: string) => void = c
   print("");
   print(
     `Page-granular mapping costs ${(extra / 1024).toLocaleString("en-US")} KiB more page-table memory ` +
-      `(${((extra / Number(size)) * 100).toFixed(3)}% of RAM; 2 GiB per TiB) and ` +
+      `(${((extra / Number(size)) * 100).toFixed(3)}% of RAM; about 2 GiB per TiB) and ` +
       `${(rows[1].descriptors / rows[0].descriptors).toFixed(0)}x the descriptor writes.`,
   );
+  print(`Each row is: arm64-pgtable summary --memmap ${shorthand} --kernel ${kernel} --cmdline ROW'S rodata=`);
   return rows;
 }

@@ -5,13 +5,14 @@ import { basename } from "node:path";
 import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from "commander";
 import { FAULT_PA } from "../types.js";
 import { diffPtdump, flavourForRelease, formatLinearMap, parsePtdump, renderPtdumpDiff } from "../ptdump/index.js";
+import { linearSections } from "../ptdump/diff.js";
 import { columns } from "../report/columns.js";
-import { summarize } from "../report/summary.js";
+import { leavesText } from "../report/labels.js";
+import { scenarioJson, summarize } from "../report/summary.js";
 import { runScenario } from "../scenario.js";
-import { formatSize, parseSize } from "../units.js";
-import { entrySize } from "../geometry.js";
+import { parseSize } from "../units.js";
 import { runDemo } from "./demo.js";
-import { emit } from "./output.js";
+import { emit, printNotes } from "./output.js";
 import { type ScenarioFlags, UsageError, addScenarioOptions, scenarioInput } from "./scenario-options.js";
 
 function sizeArg(value: string): bigint {
@@ -33,11 +34,12 @@ program
 
 program
   .command("demo")
-  .description("map one RAM bank with blocks and page by page, and compare the costs")
+  .description("boot one RAM bank with blocks (rodata=on) and page by page (rodata=full), as summary does, and compare the costs")
   .option("--size <size>", "RAM size (e.g. 16G)", sizeArg, 16n << 30n)
   .option("--pa <address>", "physical base of the bank", sizeArg, 0x4000_0000n)
-  .action((opts: { size: bigint; pa: bigint }) => {
-    runDemo(opts.size, opts.pa);
+  .option("--kernel <release>", "kernel release (uname -r) or line", "6.1")
+  .action((opts: { size: bigint; pa: bigint; kernel: string }) => {
+    runDemo(opts.size, opts.pa, console.log, opts.kernel);
   });
 
 addScenarioOptions(program.command("ptdump"))
@@ -45,6 +47,7 @@ addScenarioOptions(program.command("ptdump"))
   .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
   .action((opts: ScenarioFlags & { output?: string }) => {
     const sc = runScenario(scenarioInput(opts));
+    printNotes(sc.notes);
     emit(formatLinearMap(sc.pt, flavourForRelease(opts.kernel)), opts.output);
   });
 
@@ -54,13 +57,13 @@ addScenarioOptions(program.command("summary"))
   .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
   .action((opts: ScenarioFlags & { json?: boolean; output?: string }) => {
     const sc = runScenario(scenarioInput(opts));
+    printNotes(sc.notes);
     const s = summarize(sc.pt, sc.linear.start, sc.linear.end);
     if (opts.json) {
-      emit(`${JSON.stringify(s)}\n`, opts.output);
+      emit(`${JSON.stringify(scenarioJson(s, sc))}\n`, opts.output);
       return;
     }
     const b = sc.boot;
-    const size = (d: number) => formatSize(entrySize(b.geometry, d));
     const lines = [
       `kernel ${opts.kernel} (rules of the ${sc.policy.line} line; ${sc.policy.evidence})`,
       `memstart_addr 0x${b.memstart.toString(16)}; bank flags: ${b.flags & 1 ? "NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS" : "blocks and CONT allowed"}`,
@@ -68,10 +71,9 @@ addScenarioOptions(program.command("summary"))
       ...(b.crashkernel ? b.crashkernel.log.map((l) => `  ${l}`) : []),
       ...(b.crashkernel?.low ? [`  crashkernel low memory reserved: ${hex(b.crashkernel.low.base)} - ${hex(b.crashkernel.low.base + b.crashkernel.low.size)} (${b.crashkernel.low.size >> 20n} MB)`] : []),
       ...(b.kfencePool ? [`  KFENCE pool at ${hex(b.kfencePool.base)} (${b.kfencePool.size >> 10n} KiB)`] : []),
-      ...b.notes.map((n) => `  note: ${n}`),
       ...(b.failure ? [`  after boot: ${b.failure.message}`] : []),
       `tables: ${s.tables.pud} PUD, ${s.tables.pmd} PMD, ${s.tables.pte} PTE = ${s.tableBytes} bytes`,
-      `leaves: ${s.leaves.pudBlocks} x ${size(2)}, ${s.leaves.pmdBlocks} x ${size(1)} (${s.leaves.pmdCont} CONT), ${s.leaves.ptes} x ${size(0)} (${s.leaves.pteCont} CONT)`,
+      `leaves: ${leavesText(s, b.geometry)}`,
       `mapped: ${s.mappedBytes} bytes`,
     ];
     emit(`${lines.join("\n")}\n`, opts.output);
@@ -88,15 +90,27 @@ addScenarioOptions(program.command("translate"))
       return v;
     });
     const sc = runScenario(scenarioInput(opts));
+    printNotes(sc.notes);
     const { pa } = sc.pt.walkMany(BigUint64Array.from(vas));
     emit(vas.map((va, i) => `${hex(va)} ${pa[i] === FAULT_PA ? "unmapped" : hex(pa[i])}\n`).join(""));
   });
 
 addScenarioOptions(program.command("crash-options"))
-  .description("the upstream discussion's options for the crashkernel, side by side on one machine")
+  .description("the upstream discussion's options for the crashkernel, side by side on one machine (--crash-strategy: the release's own and that one)")
   .action((opts: ScenarioFlags) => {
-    const rows = (["kernel", "blocks-then-split", "early-firmware", "assume-1g-dma"] as const).map((strategy) => {
-      const sc = runScenario({ ...scenarioInput(opts), crashStrategy: strategy });
+    const all = ["kernel", "blocks-then-split", "early-firmware", "assume-1g-dma"] as const;
+    const strategies = opts.crashStrategy === undefined ? all : [...new Set(["kernel", opts.crashStrategy] as const)];
+    const input = scenarioInput(opts);
+    const notes: string[] = [];
+    let unreserved = 0;
+    const rows = strategies.map((strategy) => {
+      const sc = runScenario({ ...input, crashStrategy: strategy });
+      // The release's own row carries the notes about the inputs; the others add only their own.
+      for (const n of sc.notes) {
+        const own = n.startsWith("--crash-strategy") ? opts.crashStrategy !== undefined : strategy === "kernel" || !n.startsWith("--");
+        if (own && !notes.includes(n)) notes.push(n);
+      }
+      if (!sc.boot.crashkernel?.size) unreserved++;
       const s = summarize(sc.pt, sc.linear.start, sc.linear.end);
       const ck = sc.boot.crashkernel;
       return [
@@ -105,19 +119,24 @@ addScenarioOptions(program.command("crash-options"))
         `${s.tables.pud}/${s.tables.pmd}/${s.tables.pte}`,
         `${(s.tableBytes / 1024).toLocaleString("en-US")} KiB`,
         sc.pt.stats().descriptorsWritten.toLocaleString("en-US"),
-        `${s.leaves.pudBlocks} x 1G, ${s.leaves.pmdBlocks} x 2M, ${s.leaves.ptes} x 4K`,
+        leavesText(s, sc.boot.geometry),
       ];
     });
+    if (unreserved === strategies.length && opts.crashStrategy === undefined) {
+      notes.push("crash-options: no crash kernel is reserved, so the strategies cannot differ (give crashkernel= in --cmdline)");
+    }
+    printNotes(notes);
     const head = ["strategy", "crashkernel", "PUD/PMD/PTE tables", "table memory", "descriptors written", "leaves"];
     emit(`${columns([head, ...rows])}\n`);
   });
 
 program
   .command("diff")
-  .description("explain where two ptdump files differ")
+  .description("explain where two ptdump files differ (their Linear Mapping sections, unless --all-sections)")
   .argument("<a>", "first dump")
   .argument("<b>", "second dump")
-  .action((a: string, b: string) => {
+  .option("--all-sections", "compare the whole dumps, not only their Linear Mapping sections")
+  .action((a: string, b: string, opts: { allSections?: boolean }) => {
     const read = (p: string) => {
       try {
         return parsePtdump(readFileSync(p, "utf8"), basename(p));
@@ -126,7 +145,16 @@ program
         throw e;
       }
     };
-    const d = diffPtdump(read(a), read(b));
+    const [da, db] = [read(a), read(b)];
+    let d;
+    if (opts.allSections) {
+      d = diffPtdump(da, db);
+    } else {
+      const la = linearSections(da, a);
+      const lb = linearSections(db, b);
+      printNotes([la.note, lb.note].filter((n): n is string => n !== undefined).map((n) => `diff: ${n}`));
+      d = diffPtdump(la.ranges, lb.ranges);
+    }
     emit(renderPtdumpDiff(d, { labels: [a, b] }));
     process.exitCode = d.entries.length === 0 ? 0 : 1;
   });

@@ -16,3 +16,8 @@ export function emit(text: string, file?: string): void {
     throw e;
   }
 }
+
+/** Prints each note on stderr as one line, `note: …`. */
+export function printNotes(notes: readonly string[]): void {
+  for (const n of notes) process.stderr.write(`note: ${n.replace(/\s*\n\s*/g, " ")}\n`);
+}

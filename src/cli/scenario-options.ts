@@ -9,20 +9,26 @@ import { type Granule, SUPPORTED_VA_BITS } from "../geometry.js";
 import type { Bbml2, CrashStrategy } from "../kernel/boot.js";
 import { parseSize } from "../units.js";
 import { DEFAULT_CONFIG, parseConfig } from "../kernel/config.js";
+import { policyFor } from "../kernel/policy.js";
+import { parseRelease } from "../kernel/release.js";
+import { parseDtsTree } from "../memmap/dts-tree.js";
 import { type MemoryMapFormat, parseMemoryMap } from "../memmap/index.js";
-import type { ScenarioInput } from "../scenario.js";
+import { type ScenarioInput, bbml2Refusal } from "../scenario.js";
 
 /** The parsed options of a scenario command. */
 export interface ScenarioFlags {
   memmap: string;
   format?: MemoryMapFormat;
   kernel: string;
-  cmdline: string;
+  /** Undefined when not given: a DTS memory map's /chosen bootargs is then the command line. */
+  cmdline?: string;
   config?: string;
   bbml2: Bbml2;
   granule?: string;
   vaBits?: string;
   kexecLoaded?: boolean;
+  cpuLpa2?: boolean;
+  cpuLva?: boolean;
   dmaBits?: string;
   crashStrategy?: CrashStrategy;
   crashShrink?: string;
@@ -43,13 +49,15 @@ export function addScenarioOptions(cmd: Command): Command {
     .requiredOption("--memmap <file|shorthand>", "memory map: /proc/iomem, boot-log node ranges, .dts, JSON, or e.g. 8G@0x40000000")
     .addOption(new Option("--format <format>", "memory-map format (detected when omitted)").choices(["iomem", "bootlog", "dts", "json", "shorthand"]))
     .option("--kernel <release>", "kernel release (uname -r) or line: 5.10, 6.1.192, 6.18", "6.1")
-    .option("--cmdline <text>", "kernel command line", "")
+    .option("--cmdline <text>", "kernel command line (default: a .dts memory map's /chosen bootargs, else none)")
     .option("--config <file>", "kernel .config (/boot/config-$(uname -r)); default: arm64 defconfig values")
     .addOption(new Option("--bbml2 <cpus>", "v6.18: CPUs with BBML2_NOABORT").choices(["all", "boot", "none"]).default("none"))
     .option("--granule <size>", "page size: 4k, 16k or 64k (overrides --config)")
-    .option("--va-bits <bits>", "VA bits (overrides --config)")
+    .option("--va-bits <bits>", "VA bits the kernel is built for (overrides --config); 52 needs the CPU feature below")
+    .option("--cpu-lpa2", "the CPU has FEAT_LPA2: a 52-bit 4K/16K kernel runs with 52-bit VAs (else 48/47)")
+    .option("--cpu-lva", "the CPU has FEAT_LVA: a 52-bit 64K kernel runs with 52-bit VAs (else 48)")
     .option("--kexec-loaded", "a crash kernel is loaded: arch_kexec_protect_crashkres() runs")
-    .addOption(new Option("--crash-strategy <how>", "crashkernel vs the linear map: as the kernel does, or an option of the upstream discussion").choices(["kernel", "blocks-then-split", "early-firmware", "assume-1g-dma"]).default("kernel"))
+    .addOption(new Option("--crash-strategy <how>", "crashkernel vs the linear map: as the kernel does, or an option of the upstream discussion").choices(["kernel", "blocks-then-split", "early-firmware", "assume-1g-dma"]))
     .option("--crash-shrink <size>", "write SIZE to /sys/kernel/kexec_crash_size after boot")
     .option("--dma-bits <bits>", "ZONE_DMA address bits from firmware (30 on a Raspberry Pi 4)", "32")
     .addOption(new Option("--engine <engine>", "engine").choices(["wasm", "reference"]).default("wasm"));
@@ -63,6 +71,21 @@ function readInput(path: string, what: string): string {
   }
 }
 
+/** The `bootargs` of a device-tree source's `/chosen` node, if it has one. */
+export function dtsBootargs(text: string): string | undefined {
+  let root;
+  try {
+    root = parseDtsTree(text).root;
+  } catch {
+    return undefined;
+  }
+  const chosen = root.children.find((c) => c.name === "chosen");
+  const p = chosen?.props.get("bootargs");
+  if (!p) return undefined;
+  const parts = p.values.filter((v) => v.kind === "string").map((v) => (v as { text: string }).text);
+  return parts.length > 0 ? parts.join(" ") : undefined;
+}
+
 /** Turns the options into a ScenarioInput (reading and parsing the files they name). */
 export function scenarioInput(f: ScenarioFlags): ScenarioInput {
   const isFile = existsSync(f.memmap);
@@ -70,6 +93,27 @@ export function scenarioInput(f: ScenarioFlags): ScenarioInput {
   if (!isFile && !looksShorthand) throw new UsageError(`--memmap ${f.memmap}: no such file, and not a shorthand like 8G@0x40000000`);
   const text = isFile ? readInput(f.memmap, "--memmap") : f.memmap;
   const memmap = parseMemoryMap(text, { source: isFile ? basename(f.memmap) : "<shorthand>", format: f.format ?? (looksShorthand ? "shorthand" : undefined) });
+  const notes: string[] = [];
+  let cmdline = f.cmdline;
+  if (memmap.format === "dts") {
+    // The kernel takes its command line from /chosen bootargs (unless CONFIG_CMDLINE_FORCE).
+    const bootargs = dtsBootargs(text);
+    if (bootargs !== undefined && cmdline === undefined) {
+      cmdline = bootargs;
+      notes.push(`--memmap ${memmap.source}: /chosen bootargs is the command line, as the kernel reads it: "${bootargs}"`);
+    } else if (bootargs !== undefined && bootargs.trim() !== (cmdline ?? "").trim()) {
+      notes.push(`--memmap ${memmap.source}: /chosen bootargs "${bootargs}" is ignored: --cmdline replaces it (as CONFIG_CMDLINE_FORCE would)`);
+    }
+  }
+  if (f.bbml2 !== undefined && f.bbml2 !== "none") {
+    let bbml2 = true;
+    try {
+      bbml2 = policyFor(parseRelease(f.kernel)).bbml2;
+    } catch {
+      // An unknown release is refused by the scenario itself, with its own message.
+    }
+    if (!bbml2) throw new UsageError(`--bbml2 ${f.bbml2}: ${bbml2Refusal(f.kernel)}`);
+  }
   const config = f.config ? parseConfig(readInput(f.config, "--config"), basename(f.config)) : { ...DEFAULT_CONFIG };
   if (f.granule !== undefined) {
     const m = /^(4|16|64)k?$/i.exec(f.granule);
@@ -98,10 +142,13 @@ export function scenarioInput(f: ScenarioFlags): ScenarioInput {
     kernel: f.kernel,
     crashStrategy: f.crashStrategy,
     crashShrinkTo,
-    cmdline: f.cmdline,
+    cmdline: cmdline ?? "",
     config,
+    configSource: f.config ? basename(f.config) : undefined,
+    notes,
     bbml2: f.bbml2,
     kexecLoaded: f.kexecLoaded ?? false,
+    cpu: f.cpuLpa2 || f.cpuLva ? { lpa2: f.cpuLpa2 ?? false, lva: f.cpuLva ?? false } : undefined,
     zoneDmaBits: dmaBits,
     engine: f.engine,
   };

@@ -11,6 +11,7 @@ import type { Cmdline } from "./cmdline.js";
 import type { KernelConfig } from "./config.js";
 import { CrashkernelError, type CrashkernelReservation, parseCrashkernel, reserveCrashkernel, subtract } from "./crashkernel.js";
 import { findFreeTopDown, type Range } from "./memblock-alloc.js";
+import { kfenceInitPool } from "./kfence.js";
 import type { KernelPolicy } from "./policy.js";
 import { arm64MemstartAlign } from "../memmap/index.js";
 
@@ -77,6 +78,8 @@ export interface BootResult {
   flags: number;
   /** Why those flags. */
   reasons: string[];
+  /** rodata_full as the command line and configuration leave it: set_memory_ro() then reaches the linear alias too. */
+  rodataFull: boolean;
   crashkernel: CrashkernelReservation | undefined;
   kfencePool: Range | undefined;
   /** The CMA area (dma_contiguous_reserve()), which decides where a deferred crashkernel lands. */
@@ -299,6 +302,12 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
     steps.push({ what: "linear_map_split_to_ptes(): a secondary CPU lacks BBML2_NOABORT, all but [_stext, __init_begin) repainted to PTEs" });
   }
 
+  // kfence_init() (mm_core_init, after paging_init): the guard pages of the pool are protected.
+  if (kfencePool) {
+    kfenceInitPool(pt, va(kfencePool.base), config.kfenceNumObjects);
+    steps.push({ what: "kfence_init_pool(): the first two pages and each object's guard page lose PTE_VALID", range: kfencePool });
+  }
+
   // After boot: mark_linear_text_alias_ro().
   pt.map(va(alias.base), alias.base, alias.size, pageKernelRO({ nG, shared, dirty }), NO_CONT_MAPPINGS);
   steps.push({ what: "mark_linear_text_alias_ro() (PAGE_KERNEL_RO)", range: alias });
@@ -338,5 +347,5 @@ export function bootLinearMap(input: BootInput, make: (o: PageTableOptions) => P
       crash = { ...crash, size: keep };
     }
   }
-  return { pt, result: { geometry: g, memstart, flags, reasons, crashkernel: crash, kfencePool, cma, steps, failure, notes } };
+  return { pt, result: { geometry: g, memstart, flags, reasons, rodataFull, crashkernel: crash, kfencePool, cma, steps, failure, notes } };
 }

@@ -5,6 +5,12 @@
  * code" is `[_stext, __init_begin)`, "Kernel data" is `[_sdata, _end)`, "Crash kernel" is the
  * crashkernel reservation, and the nested "reserved" entries are `memblock.reserved`
  * (`reserve_memblock_reserved_regions()`, split around the entries already there).
+ *
+ * "Kernel code" starts where map_mem() starts the kernel alias in every release read: `_text` in 5.10
+ * and 6.12 (setup.c:209, :216), `_stext` in 6.1 (setup.c:224); it ends at `__init_begin - 1`.
+ * The nested "reserved" entries are memblock.reserved at the end of setup_arch(): beside the firmware's
+ * and the loader's reservations they hold what boot allocated after the linear map (its page tables,
+ * struct pages, the CMA area), so they are kept as `lateReserved`, not as early reservations.
  */
 import type { MemoryMap } from "./model.js";
 import { type Draft, type Entry, type ParseContext, emptyDraft, fail, finish, inclusiveEntry, parseHex, quote } from "./validate.js";
@@ -44,6 +50,7 @@ function nested(ctx: ParseContext, d: Draft, crash: Entry[], o: Open, firsts: Ma
 /** Parses `/proc/iomem` text; top-level "reserved" ranges are NOMAP memory. */
 export function parseIomem(text: string, ctx: ParseContext): MemoryMap {
   const d = emptyDraft();
+  d.reservedLate = true;
   const crash: Entry[] = [];
   const firsts = new Map<string, number>();
   const stack: Open[] = []; // stack[depth]: the last entry seen at each depth on the current path

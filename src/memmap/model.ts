@@ -33,9 +33,16 @@ export interface MemoryMap {
   readonly memory: readonly MemoryBank[];
   /** `memblock_mark_nomap()` ranges: firmware-reserved memory the linear map leaves out. */
   readonly nomap: readonly PhysRange[];
-  /** `memblock_reserve()` ranges other than the kernel and the crashkernel: still mapped. */
+  /** `memblock_reserve()` ranges made before the linear map is built, other than the kernel and the crashkernel: still mapped. */
   readonly reserved: readonly PhysRange[];
-  /** `[_stext, __init_begin)`: what `map_mem()` maps as the kernel alias (`/proc/iomem` "Kernel code"). */
+  /**
+   * `memblock.reserved` as a running kernel shows it (`/proc/iomem`'s nested "reserved"): what was
+   * reserved before the linear map and what boot allocated after it (page tables, struct pages, CMA,
+   * the crashkernel's neighbours), which cannot be told apart. Kept for reference, never used as
+   * reservations made before `map_mem()`.
+   */
+  readonly lateReserved?: readonly PhysRange[];
+  /** The kernel alias `map_mem()` maps apart, `[_text or _stext, __init_begin)` as the release has it (`/proc/iomem` "Kernel code", which starts where the alias does in every release read). */
   readonly kernel?: PhysRange;
   /** `[_sdata, _end)` (`/proc/iomem` "Kernel data"): mapped with the rest of memory. */
   readonly kernelData?: PhysRange;

@@ -23,6 +23,8 @@ export interface Draft {
   memory: Entry[];
   nomap: Entry[];
   reserved: Entry[];
+  /** The `reserved` entries are memblock.reserved at the end of boot (/proc/iomem), not early ones. */
+  reservedLate?: boolean;
   kernel?: Entry;
   kernelData?: Entry;
   crashkernel?: Entry;
@@ -166,7 +168,8 @@ export function finish(ctx: ParseContext, d: Draft, outside: "error" | "drop"): 
     paBits: ctx.paBits,
     memory: [...d.memory].sort(byBase).map(bank),
     nomap: sorted(nomap),
-    reserved: sorted(reserved),
+    reserved: d.reservedLate ? [] : sorted(reserved),
+    ...(d.reservedLate ? { lateReserved: sorted(reserved) } : {}),
     notes: [...d.notes],
   };
   const extra: { -readonly [K in "kernel" | "kernelData" | "crashkernel" | "crashkernelLow"]?: PhysRange } = {};

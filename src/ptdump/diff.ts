@@ -128,3 +128,26 @@ export function diffPtdump(a: PtdumpInput, b: PtdumpInput): PtdumpDiff {
     },
   };
 }
+
+/** The name of the section `diff` compares by default. */
+export const LINEAR_MAPPING = "Linear Mapping";
+
+/**
+ * The range lines of a dump's Linear Mapping sections, and a one-line note when the dump has other
+ * sections that are left out (or has no Linear Mapping section, so that all of it is kept).
+ */
+export function linearSections(dump: ParsedPtdump, label: string): { ranges: PtdumpRange[]; note: string | undefined } {
+  const named = dump.sections.filter((s) => s.name !== undefined);
+  const linear = dump.sections.filter((s) => s.name === LINEAR_MAPPING);
+  const all = dump.lines.filter((l): l is PtdumpRange => l.kind === "range");
+  if (linear.length === 0) {
+    return { ranges: all, note: named.length > 0 ? `${label} has no ${LINEAR_MAPPING} section: all of it is compared` : undefined };
+  }
+  const ranges = linear.flatMap((s) => [...s.ranges]);
+  const others = [...new Set(dump.sections.filter((s) => s.name !== LINEAR_MAPPING && s.ranges.length > 0).map((s) => s.name ?? "lines outside any section"))];
+  const dropped = all.length - ranges.length;
+  return {
+    ranges,
+    note: dropped > 0 ? `${label}: only its ${LINEAR_MAPPING} section is compared; ${dropped} lines of ${others.join(", ")} are left out (--all-sections compares them)` : undefined,
+  };
+}

@@ -35,3 +35,32 @@ export function summarize(pt: PageTableEngine, start: bigint, end: bigint): Line
     mappedBytes: Number(leaves.mappedBytes),
   };
 }
+
+/** A crashkernel reservation in JSON: the start as hex text (a physical address), the size in bytes. */
+export interface CrashkernelJson {
+  start: string;
+  size: number;
+  /** The low part of a `,high` reservation. */
+  low?: { start: string; size: number };
+}
+
+/** `summary --json`: the summary, where the crashkernel landed, and the notes about the inputs. */
+export interface ScenarioJson extends LinearMapSummary {
+  /** The crashkernel reservation, when there is one. */
+  crashkernel?: CrashkernelJson;
+  /** One line each: what an input did not change and why, and the parsers' notes. */
+  notes: string[];
+}
+
+/** What `summary --json` prints for a booted scenario. */
+export function scenarioJson(s: LinearMapSummary, sc: { boot: { crashkernel?: { base: bigint; size: bigint; low?: { base: bigint; size: bigint } } }; notes: readonly string[] }): ScenarioJson {
+  const ck = sc.boot.crashkernel;
+  const hex = (v: bigint) => `0x${v.toString(16)}`;
+  return {
+    ...s,
+    ...(ck && ck.size > 0n
+      ? { crashkernel: { start: hex(ck.base), size: Number(ck.size), ...(ck.low ? { low: { start: hex(ck.low.base), size: Number(ck.low.size) } } : {}) } }
+      : {}),
+    notes: [...sc.notes],
+  };
+}

@@ -21,7 +21,7 @@ export interface PointTask {
   size: string;
 }
 
-/** Bytes mapped by each kind of leaf, as /proc/meminfo's DirectMap lines would show them. */
+/** Bytes mapped by each kind of leaf: the simulator's count (arm64's /proc/meminfo has no DirectMap lines). */
 export interface DirectMap {
   /** Pages without CONT (DirectMap4K with 4K pages). */
   pte: number;

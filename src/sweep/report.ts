@@ -124,7 +124,7 @@ function directMapText(p: PointResult): string {
   const parts = [d.pte, d.contPte, d.pmd, d.contPmd, d.pud]
     .map((v, i) => [p.directMapLabels[i], v] as const)
     .filter(([, v]) => v > 0)
-    .map(([l, v]) => `DirectMap${l}: ${int(v / 1024)} kB`);
+    .map(([l, v]) => `${l}: ${int(v / 1024)} kB`);
   return parts.join("<br>");
 }
 
@@ -147,7 +147,7 @@ export function toMarkdown(report: SweepReport, plots: string[]): string {
     "- **Descriptors written**: every entry stored during the boot model (bank loop, kernel alias, its read-only remap, crash-region splits), tables included.",
     "- **Build time**: the boot in the simulator, cold (a fresh engine: wasm instance, memory growth, map calls) and warm (the same engine after `reset()`, tables' memory already there). The wasm engine keeps a PTE table whose entries form one run as an 8-byte record (docs/engine.md), so a page-granular build costs it far less than one store per descriptor. Cold builds run one at a time across the worker threads (src/sweep/gate.ts); builds under 20 ms are the median of 5 runs, under 100 ms of 3.",
     "- **Simulator memory**: `memoryUsage().simulatorBytes` of the engine after the cold build (real table pages plus 8 bytes per frame slot), beside the kernel's table memory.",
-    "- **DirectMap**: bytes mapped by each kind of leaf, as /proc/meminfo's DirectMap lines count them on arm64: 4K pages, 64K CONT groups of pages, 2M blocks, 32M CONT groups of blocks, 1G blocks (16K pages: 16K, 2M, 32M, 1G; 64K pages: 64K, 2M, 512M, 16G).",
+    "- **Bytes per leaf size**: the simulator's own count of the bytes each kind of leaf maps (what x86's DirectMap lines in /proc/meminfo count; arm64 defines no arch_report_meminfo(), so its /proc/meminfo has no such lines in any release modelled): 4K pages, 64K CONT groups of pages, 2M blocks, 32M CONT groups of blocks, 1G blocks (16K pages: 16K, 2M, 32M, 1G; 64K pages: 64K, 2M, 512M, 16G).",
     "- **TLB entries**: to cover the whole linear map, one per leaf and one per whole CONT group.",
     "",
   );
@@ -182,8 +182,8 @@ export function toMarkdown(report: SweepReport, plots: string[]): string {
     out.push(matrix(report, l.name, (p) => humanBytes(p.memory.simulatorBytes)), "");
     out.push("TLB entries to cover the linear map:", "");
     out.push(matrix(report, l.name, (p) => int(p.tlbEntries)), "");
-    out.push(`DirectMap lines at ${largest}:`, "");
-    out.push(mdTable(["policy", "DirectMap", "crashkernel", "why page-granular"], report.policies.map((pol) => {
+    out.push(`Bytes mapped per leaf size at ${largest} (the simulator's count; arm64's /proc/meminfo has no DirectMap lines):`, "");
+    out.push(mdTable(["policy", "bytes per leaf size", "crashkernel", "why page-granular"], report.policies.map((pol) => {
       const p = report.points.find((x) => x.layout === l.name && x.policy === pol.name && x.size === largest);
       if (!p) return [`\`${pol.name}\``, "", "", ""];
       if (!p.ok) return [`\`${pol.name}\``, `failed: ${p.error?.message ?? ""}`, "", ""];

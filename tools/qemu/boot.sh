@@ -13,6 +13,8 @@ args=(-machine "virt${MACHINE_OPTS:+,$MACHINE_OPTS}" -cpu "$CPU" -smp 1 -m "$MEM
       -kernel "$W/root/boot/vmlinuz-$KVER" -initrd "$W/initrd.gz"
       -append "console=ttyAMA0 $EXTRA" -nographic -no-reboot)
 [ -n "$DTB" ] && args+=(-dtb "$DTB")
+# QEMU_EXTRA: more options, split as words (e.g. -numa for a two-node guest)
+[ -n "${QEMU_EXTRA-}" ] && read -r -a extra <<<"$QEMU_EXTRA" && args+=("${extra[@]}")
 # Guests bigger than the host's free RAM: QEMU's plain -m mapping is refused by
 # the kernel's overcommit heuristic, so back RAM with MAP_NORESERVE (reserve=off).
 # The guest sees the same machine; RAM is still only touched lazily.
@@ -31,9 +33,10 @@ if ! grep -q '^=== CAPTURE DONE ===' "$LOG.lf"; then
   tail -n 200 "$LOG.lf" > "$OUT/FAILED-log-tail.txt"
   exit 1
 fi
-for k in uname cmdline iomem meminfo ptdump dmesg; do
+for k in uname ptdump-syms cmdline iomem meminfo ptdump kfence-objects dmesg; do
   awk -v k="$k" '$0=="=== CAPTURE " k " ==="{on=1;next} on&&$0=="=== END ==="{exit} on' \
     "$LOG.lf" > "$OUT/$k.txt"
+  [ -s "$OUT/$k.txt" ] || rm -f "$OUT/$k.txt"    # kfence-objects exists only with KFENCE
 done
 rm -f "$OUT/FAILED-log-tail.txt"
 wc -l "$OUT"/*.txt | sed 's/^/  /'

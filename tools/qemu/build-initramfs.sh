@@ -5,7 +5,7 @@
 set -euo pipefail
 W=$(cd "${1:?workdir}" && pwd)
 R="$W/initramfs"; rm -rf "$R"; mkdir -p "$R"/{bin,proc,sys,dev,tmp}
-cp "$W/root/bin/busybox" "$R/bin/busybox"
+cp "$(ls "$W/root/bin/busybox" "$W/root/usr/bin/busybox" 2>/dev/null | head -n1)" "$R/bin/busybox"
 cp "$W/mod/ptdump_mod.ko" "$R/ptdump_mod.ko"
 cat > "$R/init" <<'INIT'
 #!/bin/busybox sh
@@ -17,14 +17,20 @@ mount -t debugfs none /sys/kernel/debug
 dmesg -n 1                       # keep printk off the console while we print
 if [ ! -e /sys/kernel/debug/kernel_page_tables ]; then
   w=$(grep ' ptdump_walk$' /proc/kallsyms | cut -d' ' -f1)
-  insmod /ptdump_mod.ko ${w:+walk=0x$w} || echo 'insmod ptdump_mod failed'
+  # the kernel's own markers and init_mm, where kallsyms has data symbols (KALLSYMS_ALL, 6.12)
+  k=$(grep -E ' d address_markers(\.[0-9]+)?$' /proc/kallsyms | head -n1 | cut -d' ' -f1)
+  m=$(grep ' D init_mm$' /proc/kallsyms | cut -d' ' -f1)
+  insmod /ptdump_mod.ko ${w:+walk=0x$w} ${k:+${m:+markers=0x$k mm=0x$m}} || echo 'insmod ptdump_mod failed'
 fi
 cap() { echo "=== CAPTURE $1 ==="; shift; "$@" 2>&1; echo "=== END ==="; }
 cap uname   uname -r
+cap ptdump-syms grep -E "ptdump|address_markers" /proc/kallsyms
 cap cmdline cat /proc/cmdline
 cap iomem   cat /proc/iomem
 cap meminfo cat /proc/meminfo
 cap ptdump  cat /sys/kernel/debug/kernel_page_tables
+# KFENCE's objects right after the dump: a freed object's page is invalid (kfence_guarded_free)
+[ -e /sys/kernel/debug/kfence/objects ] && cap kfence-objects cat /sys/kernel/debug/kfence/objects
 cap dmesg   dmesg
 echo '=== CAPTURE DONE ==='
 poweroff -f

@@ -26,13 +26,25 @@
 #include <asm/pgtable.h>
 #include <asm/ptdump.h>
 #include <asm/sysreg.h>
+#include <linux/version.h>
 
+/*
+ * Used only when the kernel's own kernel_ptdump_info is not in kallsyms (5.10, 6.1: no
+ * KALLSYMS_ALL).  Newer kernels compute their markers at run time (6.12: vabits_actual), so
+ * there the module requires kinfo.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#define SHADOW_INFO 1
 static struct addr_marker address_markers[] = {
 	{ PAGE_OFFSET,			"Linear Mapping start" },
 	{ 0 /* PAGE_END */,		"Linear Mapping end" },
 #if defined(CONFIG_KASAN_GENERIC) || defined(CONFIG_KASAN_SW_TAGS)
 	{ 0 /* KASAN_SHADOW_START */,	"Kasan shadow start" },
 	{ KASAN_SHADOW_END,		"Kasan shadow end" },
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 13, 0)
+	{ BPF_JIT_REGION_START,		"BPF start" },	/* v5.10's table */
+	{ BPF_JIT_REGION_END,		"BPF end" },
 #endif
 	{ MODULES_VADDR,		"Modules start" },
 	{ MODULES_END,			"Modules end" },
@@ -46,10 +58,16 @@ static struct addr_marker address_markers[] = {
 	{ VMEMMAP_START + VMEMMAP_SIZE,	"vmemmap end" },
 	{ -1,				NULL },
 };
+#endif
 
 static unsigned long walk;
 module_param(walk, ulong, 0400);
 MODULE_PARM_DESC(walk, "address of ptdump_walk from /proc/kallsyms (0: look it up via a kprobe on kallsyms_lookup_name)");
+static unsigned long markers, mm;
+module_param(markers, ulong, 0400);
+MODULE_PARM_DESC(markers, "address of the kernel's own address_markers (ptdump_init's static copy, 'address_markers.N' in kallsyms with KALLSYMS_ALL, e.g. Debian 6.12)");
+module_param(mm, ulong, 0400);
+MODULE_PARM_DESC(mm, "address of init_mm (kallsyms with KALLSYMS_ALL)");
 
 static void (*ptdump_walk_fn)(struct seq_file *, struct ptdump_info *);
 static struct mm_struct *shadow_mm;
@@ -80,48 +98,152 @@ DEFINE_SHOW_ATTRIBUTE(ptd);
  * read-only too (rodata_full).  Log those physical pages so that a consumer
  * can tell them apart from what the kernel itself did.
  */
-static void report_own_pages(void)
+static void report_range(const char *what, unsigned long base, unsigned long size, unsigned long ro_size)
 {
-	const struct module_layout *l = &THIS_MODULE->core_layout;
-	unsigned long a, base = (unsigned long)l->base;
+	unsigned long a;
 
-	pr_info("ptdump_mod: core_layout base=%px size=%#x text=%#x ro=%#x ro_after_init=%#x\n",
-		l->base, l->size, l->text_size, l->ro_size, l->ro_after_init_size);
-	for (a = base; a < base + l->size; a += PAGE_SIZE) {
+	for (a = base; a < base + size; a += PAGE_SIZE) {
 		struct page *pg = vmalloc_to_page((void *)a);
 
 		if (pg)
-			pr_info("ptdump_mod: page +%#lx -> linear %px phys %pa %s\n",
+			pr_info("ptdump_mod: page +%#lx -> linear %px phys %pa (%s%s)\n",
 				a - base, page_address(pg), &(phys_addr_t){page_to_phys(pg)},
-				a - base < l->ro_size ? "(layout: text/rodata)" : "(layout: data/bss)");
+				what, a - base < ro_size ? ", layout: text/rodata" : "");
 	}
+}
+
+static void report_own_pages(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	/* v6.4 (ac3b43283923) split the layouts into mem[MOD_TEXT ... MOD_INIT_RODATA] */
+	static const char *const names[] = { "text", "data", "rodata", "ro_after_init" };
+	enum mod_mem_type t;
+
+	for (t = MOD_TEXT; t <= MOD_RO_AFTER_INIT; t++) {
+		const struct module_memory *m = &THIS_MODULE->mem[t];
+
+		pr_info("ptdump_mod: mem[%s] base=%px size=%#x\n", names[t], m->base, m->size);
+		report_range(names[t], (unsigned long)m->base, m->size, t == MOD_DATA ? 0 : m->size);
+	}
+#else
+	const struct module_layout *l = &THIS_MODULE->core_layout;
+
+	pr_info("ptdump_mod: core_layout base=%px size=%#x text=%#x ro=%#x ro_after_init=%#x\n",
+		l->base, l->size, l->text_size, l->ro_size, l->ro_after_init_size);
+	report_range("core", (unsigned long)l->base, l->size, l->ro_size);
+#endif
+}
+
+/*
+ * Read-only vmalloc/module pages: with rodata_full, set_memory_ro() of such a page makes its
+ * linear-map alias read-only too, so each run printed here names the cause (the area's caller)
+ * of a read-only island in the Linear Mapping section.  A walk of the live tables from TTBR1
+ * (vmalloc space is sparse: absent entries are skipped whole).
+ */
+static struct vm_struct *(*find_vm_area_fn)(const void *);
+static unsigned long run_va, run_pa, run_n;
+
+static void flush_run(void)
+{
+	struct vm_struct *vm;
+
+	if (!run_n)
+		return;
+	vm = find_vm_area_fn ? find_vm_area_fn((void *)run_va) : NULL;
+	pr_info("ptdump_mod: ro vmalloc va=%lx phys=%lx pages=%lu caller=%pS\n",
+		run_va, run_pa, run_n, vm ? vm->caller : NULL);
+	run_n = 0;
+}
+
+static void note_ro(unsigned long va, unsigned long pa)
+{
+	if (run_n && va == run_va + run_n * PAGE_SIZE && pa == run_pa + run_n * PAGE_SIZE) {
+		run_n++;
+		return;
+	}
+	flush_run();
+	run_va = va;
+	run_pa = pa;
+	run_n = 1;
+}
+
+static void walk_ro(pgd_t *pgdir, unsigned long start, unsigned long end)
+{
+	unsigned long a = start;
+
+	while (a < end && a >= start) {
+		pgd_t *pgd = pgdir + pgd_index(a);
+		p4d_t *p4d;
+		pud_t *pud;
+		pmd_t *pmd;
+		pte_t *pte;
+
+		if (pgd_none(READ_ONCE(*pgd))) { a = pgd_addr_end(a, end); continue; }
+		p4d = p4d_offset(pgd, a);
+		if (p4d_none(READ_ONCE(*p4d))) { a = p4d_addr_end(a, end); continue; }
+		pud = pud_offset(p4d, a);
+		if (pud_none(READ_ONCE(*pud)) || pud_sect(READ_ONCE(*pud))) { a = pud_addr_end(a, end); continue; }
+		pmd = pmd_offset(pud, a);
+		if (pmd_none(READ_ONCE(*pmd)) || pmd_sect(READ_ONCE(*pmd))) { a = pmd_addr_end(a, end); continue; }
+		pte = pte_offset_kernel(pmd, a);
+		if (pte_valid(READ_ONCE(*pte)) && !pte_write(READ_ONCE(*pte)))
+			note_ro(a, __pte_to_phys(READ_ONCE(*pte)));
+		a += PAGE_SIZE;
+	}
+	flush_run();
+}
+
+static void report_ro_vmalloc(void)
+{
+	u64 ttbr1 = read_sysreg(ttbr1_el1);
+	pgd_t *pgdir = (pgd_t *)(unsigned long)((ttbr1 & GENMASK_ULL(47, 12)) + kimage_voffset);
+
+	find_vm_area_fn = (void *)lookup_name("find_vm_area");
+	walk_ro(pgdir, MODULES_VADDR, MODULES_END);
+	walk_ro(pgdir, VMALLOC_START, VMALLOC_END);
 }
 
 static int __init ptd_init(void)
 {
-	u64 ttbr1 = read_sysreg(ttbr1_el1);
-	phys_addr_t pgd_phys = ttbr1 & GENMASK_ULL(47, 12);
 
 	ptdump_walk_fn = (void *)(walk ? walk : lookup_name("ptdump_walk"));
 	if (!ptdump_walk_fn) {
 		pr_err("ptdump_mod: ptdump_walk not found\n");
 		return -ENOENT;
 	}
-	shadow_mm = kzalloc(sizeof(*shadow_mm) + cpumask_size(), GFP_KERNEL);
-	if (!shadow_mm)
-		return -ENOMEM;
-	init_rwsem(&shadow_mm->mmap_lock);
-	shadow_mm->pgd = (pgd_t *)(unsigned long)(pgd_phys + kimage_voffset);
-	address_markers[1].start_address = PAGE_END;
+	if (markers && mm) {
+		/* exactly what ptdump_init() would register: its markers, init_mm, the real PAGE_OFFSET */
+		info.mm = (struct mm_struct *)mm;
+		info.markers = (const struct addr_marker *)markers;
+		info.base_addr = _PAGE_OFFSET(vabits_actual);
+		pr_info("ptdump_mod: ptdump_walk=%pS markers=%px (%s) init_mm=%px base=%lx\n",
+			ptdump_walk_fn, info.markers, info.markers[0].name, info.mm, info.base_addr);
+	} else {
+#ifdef SHADOW_INFO
+		u64 ttbr1 = read_sysreg(ttbr1_el1);
+		phys_addr_t pgd_phys = ttbr1 & GENMASK_ULL(47, 12);
+
+		shadow_mm = kzalloc(sizeof(*shadow_mm) + cpumask_size(), GFP_KERNEL);
+		if (!shadow_mm)
+			return -ENOMEM;
+		init_rwsem(&shadow_mm->mmap_lock);
+		shadow_mm->pgd = (pgd_t *)(unsigned long)(pgd_phys + kimage_voffset);
+		address_markers[1].start_address = PAGE_END;
 #if defined(CONFIG_KASAN_GENERIC) || defined(CONFIG_KASAN_SW_TAGS)
-	address_markers[2].start_address = KASAN_SHADOW_START;
+		address_markers[2].start_address = KASAN_SHADOW_START;
 #endif
-	info.mm = shadow_mm;
-	info.markers = address_markers;
-	info.base_addr = PAGE_OFFSET;
-	pr_info("ptdump_mod: ptdump_walk=%pS ttbr1=%llx pgd=%px\n",
-		ptdump_walk_fn, ttbr1, shadow_mm->pgd);
+		info.mm = shadow_mm;
+		info.markers = address_markers;
+		info.base_addr = PAGE_OFFSET;
+		pr_info("ptdump_mod: ptdump_walk=%pS ttbr1=%llx pgd=%px\n",
+			ptdump_walk_fn, ttbr1, shadow_mm->pgd);
+#else
+		pr_err("ptdump_mod: give markers= and mm= (kallsyms address_markers.N and init_mm)\n");
+		return -ENOENT;
+#endif
+	}
 	report_own_pages();
+	report_ro_vmalloc();
 	dent = debugfs_create_file("kernel_page_tables", 0400, NULL, NULL, &ptd_fops);
 	return 0;
 }

@@ -1,0 +1,35 @@
+/**
+ * KFENCE's pool in the linear map after `kfence_init_pool()` (mm/kfence/core.c, the same in 6.1 and
+ * 6.12): the pool is `(CONFIG_KFENCE_NUM_OBJECTS + 1) * 2` pages; the first two pages and the right
+ * guard page of every object are protected (`kfence_protect()`: the PTE loses PTE_VALID and keeps
+ * its other bits, so ptdump shows it with "F"). Object i lives in page 2 + 2i and stays valid until
+ * it is freed (`kfence_guarded_free()` protects it again).
+ */
+import { SET_MEMORY } from "../descriptor.js";
+import type { PageTableEngine } from "../types.js";
+
+/** Page index, within the pool, of KFENCE object `i`. */
+export function kfenceObjectPage(i: number): number {
+  return 2 + 2 * i;
+}
+
+/** The pages `kfence_init_pool()` protects: 0, 1, then each object's right guard page. */
+export function kfenceGuardPages(numObjects: number): number[] {
+  const pages = [0, 1];
+  for (let i = 0; i < numObjects; i++) pages.push(kfenceObjectPage(i) + 1);
+  return pages;
+}
+
+/** Applies `kfence_init_pool()`'s protection to the pool mapped at `va`. */
+export function kfenceInitPool(pt: PageTableEngine, va: bigint, numObjects: number): void {
+  const page = pt.geometry.pageSize;
+  for (const p of kfenceGuardPages(numObjects)) {
+    pt.setMemory(va + BigInt(p) * page, page, SET_MEMORY.invalid.set, SET_MEMORY.invalid.clear, "classic");
+  }
+}
+
+/** Protects object `i`'s page, as freeing it does. */
+export function kfenceFreeObject(pt: PageTableEngine, poolVa: bigint, i: number): void {
+  const page = pt.geometry.pageSize;
+  pt.setMemory(poolVa + BigInt(kfenceObjectPage(i)) * page, page, SET_MEMORY.invalid.set, SET_MEMORY.invalid.clear, "classic");
+}
