@@ -24,7 +24,7 @@ describe("releases and policies", () => {
     expect(policyFor(parseRelease("5.10.223")).crash).toBe("defer-if-dma");
     expect(policyFor(parseRelease("5.10.30")).crash).toBe("late-blocks");
     expect(policyFor(parseRelease("5.11")).crash).toBe("late-blocks");
-    expect(policyFor(parseRelease("5.15")).crash).toBe("force-pages");
+    expect(policyFor(parseRelease("5.15.0")).crash).toBe("force-pages");
     expect(policyFor(parseRelease("6.1.192")).crash).toBe("defer-if-dma");
     expect(policyFor(parseRelease("6.4")).crash).toBe("none");
     expect(policyFor(parseRelease("6.12.117")).safeRule).toBe("v6.12");
@@ -37,7 +37,7 @@ describe("releases and policies", () => {
     expect(() => parseRelease("7.0")).toThrow(/only releases from 5.10 to 6.18/);
     expect(() => parseRelease("six")).toThrow(/not a kernel release/);
     // uname -r on Debian and Ubuntu: the ABI number is not the stable patch level.
-    expect(() => parseRelease("5.10.0-30-arm64")).toThrow(/distribution ABI version/);
+    expect(parseRelease("5.10.0-30-arm64")).toMatchObject({ major: 5, minor: 10, patch: undefined, patchAssumed: true });
     expect(() => parseRelease("6.4-rc3")).toThrow(/release candidates/);
   });
 });

@@ -4,6 +4,26 @@
  */
 import type { Bbml2, CrashStrategy } from "../kernel/boot.js";
 import { DEFAULT_CONFIG, type KernelConfig } from "../kernel/config.js";
+import { RULES, mainlineSpans } from "../kernel/rules.js";
+
+/**
+ * The last patch level of stable line `major.minor` before the backport of the rule with `commit`
+ * reached it (5.10.21 for 0a30c53573b0): a release that still has the previous rule.
+ */
+function lastPatchBefore(commit: string, major: number, minor: number): string {
+  const b = RULES.find((r) => r.commit === commit)?.backports.find((x) => x.line[0] === major && x.line[1] === minor);
+  if (!b || b.patch === undefined || b.patch === 0) throw new Error(`sweep: no backport of ${commit} to ${major}.${minor} with a patch level`);
+  return `${major}.${minor}.${b.patch - 1}`;
+}
+
+/** crashkernel= makes the whole map page-granular (2687275a5843) on these mainline releases. */
+const FORCE_PAGES = mainlineSpans("crash", "force-pages");
+/** A 5.15 stable release before 031495635b46 reached the line: the force-pages rule. */
+const CRASH_515 = lastPatchBefore("031495635b46", 5, 15);
+/** The last 5.10 stable release before 0a30c53573b0 reached it: the v5.10 carve-out. */
+const CARVEOUT_510 = lastPatchBefore("0a30c53573b0", 5, 10);
+/** The first mainline release with BBML2_NOABORT split on demand. */
+const BBML2_FROM = mainlineSpans("bbml2", true).split(/[–,]/)[0];
 
 /** One policy of the sweep. */
 export interface SweepPolicy {
@@ -27,8 +47,8 @@ export const POLICIES: readonly SweepPolicy[] = [
   { name: "pages", title: "page-granular (6.1, rodata=full by default)", kernel: "6.1", cmdline: "", config: {}, pageGranular: true },
   {
     name: "crash-5.15",
-    title: "crashkernel= on 5.11-6.3 (5.15, rodata=on crashkernel=256M: whole map page-granular)",
-    kernel: "5.15",
+    title: `crashkernel= on ${FORCE_PAGES} (${CRASH_515}, rodata=on crashkernel=256M: whole map page-granular)`,
+    kernel: CRASH_515,
     cmdline: "rodata=on crashkernel=256M",
     config: {},
     pageGranular: true,
@@ -42,12 +62,12 @@ export const POLICIES: readonly SweepPolicy[] = [
     pageGranular: true,
   },
   {
-    // The issue named 5.10.40. The boot model (src/kernel/policy.ts) puts 5.10.22-5.10.46 in the
-    // "late-blocks" class (0a30c53573b0 backported without 2687275a5843: the reservation comes after
-    // the linear map, which keeps its blocks); the early carve-out is 5.10.0-5.10.21.
+    // The rules (src/kernel/rules.ts) put 5.10.22 and later 5.10 releases in other classes
+    // (0a30c53573b0 backported: the reservation comes after the linear map); the early carve-out is
+    // 5.10.0 up to the release before that backport.
     name: "carveout-5.10",
-    title: "v5.10 carve-out (5.10.21, rodata=on crashkernel=256M: only the crash region page by page)",
-    kernel: "5.10.21",
+    title: `v5.10 carve-out (${CARVEOUT_510}, rodata=on crashkernel=256M: only the crash region page by page)`,
+    kernel: CARVEOUT_510,
     cmdline: "rodata=on crashkernel=256M",
     config: {},
     pageGranular: false,
@@ -63,8 +83,8 @@ export const POLICIES: readonly SweepPolicy[] = [
   },
   {
     name: "bbml2-6.18",
-    title: "v6.18 with BBML2_NOABORT on all CPUs (rodata=full keeps blocks; split on demand)",
-    kernel: "6.18",
+    title: `v${BBML2_FROM} with BBML2_NOABORT on all CPUs (rodata=full keeps blocks; split on demand)`,
+    kernel: BBML2_FROM,
     cmdline: "rodata=full",
     config: {},
     bbml2: "all",
