@@ -31,6 +31,12 @@ export interface ScenarioInput {
    * Not given: assumed absent, with a note when the configuration asks for 52 bits.
    */
   cpu?: Partial<CpuVaFeatures>;
+  /**
+   * KASLR: the firmware gave a seed and the command line has no `nokaslr`; the value is how far
+   * the linear map moved up (a multiple of ARM64_MEMSTART_ALIGN; `kaslrOffsetFromDump()` reads it
+   * off a real dump). Undefined: KASLR off. KASLR also forces KPTI unless the CPU has E0PD.
+   */
+  kaslrOffset?: bigint;
   bbml2?: Bbml2;
   kexecLoaded?: boolean;
   /** How the crashkernel meets the linear map (default: as the release does). */
@@ -86,6 +92,8 @@ export function runScenario(input: ScenarioInput): Scenario {
   const bbml2 = input.bbml2 ?? "none";
   if (bbml2 !== "none" && !policy.bbml2) throw new InvalidArgumentError("bbml2", `"${bbml2}" ${bbml2Refusal(input.kernel)}`);
   const cmdline = parseCmdline(input.cmdline ?? "");
+  // nokaslr wins over a KASLR offset (kaslr_early_init() sees it first).
+  const kaslrOff = cmdline.nokaslr;
   const m = input.memmap;
   const first = m.memory[0];
   const L = DEFAULT_KERNEL_LAYOUT;
@@ -112,6 +120,8 @@ export function runScenario(input: ScenarioInput): Scenario {
       crashStrategy: input.crashStrategy,
       crashShrinkTo: input.crashShrinkTo,
       crashkernelAt: m.crashkernel,
+      kaslrOffset: kaslrOff ? undefined : input.kaslrOffset,
+      cpuE0pd: input.cpu?.e0pd ?? false,
     },
     (o) => {
       const given = input.pageTable;
@@ -123,6 +133,7 @@ export function runScenario(input: ScenarioInput): Scenario {
   );
   const start = result.geometry.ttbr1Base;
   const notes = scenarioNotes(input, policy, config, cmdline, result);
+  if (kaslrOff && input.kaslrOffset !== undefined) notes.push(`--kaslr-offset 0x${input.kaslrOffset.toString(16)}: no effect: nokaslr is on the command line`);
   if (built.vaBits !== config.vaBits || (built.vaBits === 52 && input.cpu === undefined)) {
     const feature = built.granule === 64 ? "FEAT_LVA" : "FEAT_LPA2";
     const flag = built.granule === 64 ? "--cpu-lva" : "--cpu-lpa2";

@@ -19,6 +19,8 @@ export interface Cmdline {
   cma: string | undefined;
   /** kfence.sample_interval= in ms. */
   kfenceSampleInterval: number | undefined;
+  /** nokaslr (or kaslr.disabled=1): KASLR off, so the linear map is not moved and KPTI not forced. */
+  nokaslr: boolean;
   /** The parameters accepted and ignored. */
   ignored: string[];
 }
@@ -34,7 +36,7 @@ export class CmdlineError extends Error {
 /** Parameters that do not shape the linear map (boot, console, init, security, devices). */
 const IGNORED = new Set([
   "BOOT_IMAGE", "root", "rootfstype", "rootflags", "rootwait", "rootdelay", "ro", "rw", "quiet", "splash",
-  "console", "earlycon", "earlyprintk", "loglevel", "ignore_loglevel", "init", "initrd", "nokaslr", "kaslr",
+  "console", "earlycon", "earlyprintk", "loglevel", "ignore_loglevel", "init", "initrd",
   "panic", "oops", "audit", "selinux", "apparmor", "security", "lsm", "mitigations", "nosmp", "maxcpus",
   "nr_cpus", "efi", "acpi", "noefi", "swiotlb", "coherent_pool", "ip", "nfsroot", "fsck", "noinitrd",
   "elevator", "transparent_hugepage", "hugepagesz", "hugepages", "default_hugepagesz", "numa", "nohz",
@@ -61,7 +63,7 @@ export function splitCmdline(text: string): string[] {
 
 /** Parses a command line. */
 export function parseCmdline(text: string): Cmdline {
-  const c: Cmdline = { rodata: undefined, crashkernel: [], debugPagealloc: undefined, kpti: undefined, kfenceSampleInterval: undefined, cma: undefined, ignored: [] };
+  const c: Cmdline = { rodata: undefined, crashkernel: [], debugPagealloc: undefined, kpti: undefined, kfenceSampleInterval: undefined, cma: undefined, nokaslr: false, ignored: [] };
   for (const param of splitCmdline(text)) {
     if (param === "--") break; // the rest goes to init
     const eq = param.indexOf("=");
@@ -85,6 +87,9 @@ export function parseCmdline(text: string): Cmdline {
       case "cma":
         if (!value || !/^\d+[KMG]?$/i.test(value)) throw new CmdlineError(param, "cma takes a size (e.g. 64M); placement forms are not modelled");
         c.cma = value;
+        break;
+      case "nokaslr":
+        c.nokaslr = true;
         break;
       case "kfence.sample_interval":
         if (value === undefined || !/^\d+$/.test(value)) throw new CmdlineError(param, "kfence.sample_interval takes a number of milliseconds");

@@ -3,7 +3,8 @@
  * reserves it (arch/arm64/mm/init.c reserve_crashkernel, v5.10 and v6.1; kernel/crash_reserve.c
  * reserve_crashkernel_generic from v6.9).
  */
-import { findFreeTopDown, type Range } from "./memblock-alloc.js";
+import { type Memblock, memblockFindInRange, memblockIsFree, memblockReserve } from "../memmap/memblock.js";
+import type { PhysRange as Range } from "../memmap/model.js";
 import type { KernelPolicy } from "./policy.js";
 
 /** What the crashkernel= parameters ask for. */
@@ -131,21 +132,19 @@ export interface CrashkernelReservation {
 
 /**
  * reserve_crashkernel(): places the reservation top-down, 2 MiB aligned, below `lowLimit`
- * (arm64_dma_phys_limit) or anywhere for ,high. `free` are the free memblock ranges (memory
- * minus NOMAP minus reserved); `memory` the memory ranges, for a fixed base. Without ,low a ,high
- * reservation takes `defaultLowSize` below the limit (0 in v6.1; 128 MiB from v6.4,
- * DEFAULT_CRASH_KERNEL_LOW_SIZE). With `fallbackHigh` (v6.2+), a plain crashkernel=X that does
- * not fit below the limit is placed above it, with the default low part.
+ * (arm64_dma_phys_limit) or anywhere for ,high, in the memblock as it stands, and reserves it
+ * there. Without ,low a ,high reservation takes `defaultLowSize` below the limit (0 in v6.1;
+ * 128 MiB from v6.4, DEFAULT_CRASH_KERNEL_LOW_SIZE). With `fallbackHigh` (v6.2+), a plain
+ * crashkernel=X that does not fit below the limit is placed above it, with the default low part.
  */
 export function reserveCrashkernel(
   req: CrashkernelRequest,
-  free: Range[],
-  memory: Range[],
+  mb: Memblock,
   lowLimit: bigint,
   paLimit: bigint,
   defaultLowSize: bigint,
   fallbackHigh = false,
-): CrashkernelReservation {
+): { reservation: CrashkernelReservation; memblock: Memblock } {
   const page = 4096n;
   const size = ((req.size + page - 1n) / page) * page; // PAGE_ALIGN
   const log: string[] = [];
@@ -153,36 +152,39 @@ export function reserveCrashkernel(
   // A base of 0 (crashkernel=X@0) means "anywhere", as in the kernel.
   if (req.base !== undefined && req.base !== 0n) {
     const b = req.base;
-    const inMemory = memory.some((m) => b >= m.base && b + size <= m.base + m.size);
-    const isFree = free.some((f) => b >= f.base && b + size <= f.base + f.size);
+    const inMemory = mb.memory.some((m) => b >= m.base && b + size <= m.base + m.size);
     if (!inMemory) log.push("cannot reserve crashkernel: region is not memory");
-    else if (!isFree) log.push("cannot reserve crashkernel: region overlaps reserved memory");
+    else if (!memblockIsFree(mb, b, size)) log.push("cannot reserve crashkernel: region overlaps reserved memory");
     else if (b % SZ_2M !== 0n) log.push("cannot reserve crashkernel: base address is not 2MB aligned");
     else base = b;
   } else {
-    base = findFreeTopDown(free, size, SZ_2M, 0n, req.high ? paLimit : lowLimit);
+    base = memblockFindInRange(mb, size, SZ_2M, 0n, req.high ? paLimit : lowLimit);
     // v6.2+: crashkernel=X that does not fit below the DMA limit is retried above it, like ,high.
     if (base === undefined && !req.high && fallbackHigh) {
-      base = findFreeTopDown(free, size, SZ_2M, 0n, paLimit);
+      base = memblockFindInRange(mb, size, SZ_2M, 0n, paLimit);
       if (base !== undefined) req = { ...req, high: true };
     }
     if (base === undefined) log.push(`cannot allocate crashkernel (size:0x${size.toString(16)})`);
   }
-  if (base === undefined) return { base: 0n, size: 0n, low: undefined, log };
+  const failed = { reservation: { base: 0n, size: 0n, low: undefined, log }, memblock: mb };
+  if (base === undefined) return failed;
+  let after = memblockReserve(mb, base, size);
   let low: Range | undefined;
   if (req.high && base >= lowLimit) {
     const lowSize = req.lowSize ?? defaultLowSize;
-    const withoutHigh = free.flatMap((f) => subtract(f, { base: base!, size }));
-    const lowBase = lowSize === 0n ? undefined : findFreeTopDown(withoutHigh, lowSize, SZ_2M, 0n, lowLimit);
+    const lowBase = lowSize === 0n ? undefined : memblockFindInRange(after, lowSize, SZ_2M, 0n, lowLimit);
     if (lowSize !== 0n && lowBase === undefined) {
       log.push(`cannot allocate crashkernel low memory (size:0x${lowSize.toString(16)}).`);
-      return { base: 0n, size: 0n, low: undefined, log };
+      return failed;
     }
-    if (lowBase !== undefined) low = { base: lowBase, size: lowSize };
+    if (lowBase !== undefined) {
+      low = { base: lowBase, size: lowSize };
+      after = memblockReserve(after, lowBase, lowSize);
+    }
   }
   const hex = (v: bigint) => `0x${v.toString(16).padStart(16, "0")}`;
   log.push(`crashkernel reserved: ${hex(base)} - ${hex(base + size)} (${size >> 20n} MB)`);
-  return { base, size, low, log };
+  return { reservation: { base, size, low, log }, memblock: after };
 }
 
 /** The parts of `r` outside `cut`. */

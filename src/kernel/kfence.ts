@@ -6,7 +6,27 @@
  * it is freed (`kfence_guarded_free()` protects it again).
  */
 import { SET_MEMORY } from "../descriptor.js";
+import { memblockMarkNomap, memblockPhysAllocRange } from "../memmap/memblock.js";
 import type { PageTableEngine } from "../types.js";
+import type { BootState } from "./boot-state.js";
+
+/**
+ * arm64_kfence_alloc_pool() (6.1 and 6.12 mmu.c), the first allocation of map_mem(): with a
+ * non-zero sample interval (kfence_early_init) the pool is memblock_phys_alloc()'d top-down and
+ * marked NOMAP, so the bank loop skips it and it is mapped page by page afterwards.
+ */
+export function arm64KfenceAllocPool(s: BootState, sampleInterval: number): void {
+  const { config } = s.input;
+  if (sampleInterval === 0) return;
+  const size = BigInt((config.kfenceNumObjects + 1) * 2) * s.g.pageSize; // KFENCE_POOL_SIZE
+  const got = memblockPhysAllocRange(s.mb, size, s.g.pageSize, 0n, s.paLimit);
+  if (!got) {
+    s.notes.push("KFENCE: the early pool could not be allocated");
+    return;
+  }
+  s.kfencePool = { base: got.base, size };
+  s.mb = memblockMarkNomap(got.memblock, got.base, size);
+}
 
 /** Page index, within the pool, of KFENCE object `i`. */
 export function kfenceObjectPage(i: number): number {

@@ -12,6 +12,8 @@ export interface CpuVaFeatures {
   lpa2: boolean;
   /** FEAT_LVA: 52-bit VAs with 64K pages. */
   lva: boolean;
+  /** FEAT_E0PD (Armv8.5): KASLR then does not need KPTI (kaslr_requires_kpti()). */
+  e0pd?: boolean;
 }
 
 /** `VA_BITS_MIN` of a 52-bit build: what it falls back to on a CPU without the feature. */

@@ -165,3 +165,52 @@ export function memblockFromMap(map: MemoryMap): Memblock {
   for (const c of [map.crashkernel, map.crashkernelLow]) if (c) mb = memblockReserve(mb, c.base, c.size);
   return mb;
 }
+
+/** The free ranges top-down: `memblock.memory` without NOMAP regions, minus `memblock.reserved` (for_each_free_mem_range_reverse). */
+export function memblockFreeRanges(mb: Memblock): PhysRange[] {
+  const out: PhysRange[] = [];
+  for (const r of mb.memory) {
+    if (r.nomap) continue;
+    let cur = r.base;
+    const end = rangeEnd(r);
+    for (const x of mb.reserved) {
+      if (rangeEnd(x) <= cur || x.base >= end) continue;
+      if (x.base > cur) out.push({ base: cur, size: x.base - cur });
+      cur = rangeEnd(x);
+    }
+    if (cur < end) out.push({ base: cur, size: end - cur });
+  }
+  return out.reverse();
+}
+
+/**
+ * `memblock_find_in_range_node()` top-down (`__memblock_find_range_top_down()`): the highest
+ * `align`-aligned base of `size` free bytes inside `[start, end)`, never below PAGE_SIZE.
+ */
+export function memblockFindInRange(mb: Memblock, size: bigint, align: bigint, start: bigint, end: bigint): bigint | undefined {
+  if (start < 4096n) start = 4096n;
+  for (const f of memblockFreeRanges(mb)) {
+    const lo = f.base > start ? f.base : start;
+    const hi = rangeEnd(f) < end ? rangeEnd(f) : end;
+    if (hi < size) continue;
+    const cand = ((hi - size) / align) * align; // round_down(this_end - size, align)
+    if (cand >= lo) return cand;
+  }
+  return undefined;
+}
+
+/** `memblock_phys_alloc_range()`: finds top-down and reserves; undefined when nothing fits. */
+export function memblockPhysAllocRange(mb: Memblock, size: bigint, align: bigint, start: bigint, end: bigint): { memblock: Memblock; base: bigint } | undefined {
+  const base = memblockFindInRange(mb, size, align, start, end);
+  return base === undefined ? undefined : { memblock: memblockReserve(mb, base, size), base };
+}
+
+/** Whether `[base, base + size)` is free memory (inside one free range). */
+export function memblockIsFree(mb: Memblock, base: bigint, size: bigint): boolean {
+  return memblockFreeRanges(mb).some((f) => base >= f.base && base + size <= rangeEnd(f));
+}
+
+/** `for_each_mem_range()`: the regions of `memblock.memory` without NOMAP, ascending. */
+export function memblockMappable(mb: Memblock): PhysRange[] {
+  return mb.memory.filter((r) => !r.nomap).map((r) => ({ base: r.base, size: r.size }));
+}

@@ -6,6 +6,7 @@ export { levelNames } from "./levels.js";
 export { ptdumpSize, ptdumpSizeText } from "./size.js";
 export { markerLine, rangeLine } from "./line.js";
 export { type FormatOptions, formatLinearMap } from "./format.js";
+export { firstMappedVa, kaslrOffsetFromDump } from "./kaslr.js";
 export { PtdumpParseError } from "./parse-error.js";
 export {
   type ParsedPtdump,

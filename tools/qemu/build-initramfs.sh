@@ -28,9 +28,25 @@ cap ptdump-syms grep -E "ptdump|address_markers" /proc/kallsyms
 cap cmdline cat /proc/cmdline
 cap iomem   cat /proc/iomem
 cap meminfo cat /proc/meminfo
-cap ptdump  cat /sys/kernel/debug/kernel_page_tables
-# KFENCE's objects right after the dump: a freed object's page is invalid (kfence_guarded_free)
-[ -e /sys/kernel/debug/kfence/objects ] && cap kfence-objects cat /sys/kernel/debug/kfence/objects
+# The dump, taken between two reads of KFENCE's objects that agree on every object's state
+# on which objects are freed (a freed object's page is invalid: kfence_guarded_free), so that the
+# objects file describes the pool as the dump shows it; objects can be freed meanwhile: 20 tries.
+KO=/sys/kernel/debug/kfence/objects
+# only whether each object is freed shows in the dump (unused and allocated objects are both valid)
+states() { [ -e $KO ] && awk '/^kfence-#/{if(f!="")print f; f=""; n=$1} /^freed by task/{f=n} END{if(f!="")print f}' $KO; }
+# Sampling off first (kfence_enabled = false: no new KFENCE allocations; the pool's pages stay as
+# they are), then a second for the short-lived allocations of this script's processes to be freed.
+SI=/sys/module/kfence/parameters/sample_interval
+if [ -e $KO ] && [ "$(cat $SI 2>/dev/null)" != 0 ]; then echo 0 > $SI; sleep 1; fi
+i=0
+while :; do
+  i=$((i+1)); a=$(states); cat /sys/kernel/debug/kernel_page_tables > /tmp/pt 2>&1; [ -e $KO ] && cat $KO > /tmp/ko; b=$(states)
+  [ "$a" = "$b" ] || [ $i -ge 20 ] && break
+done
+[ "$a" = "$b" ] || echo "kfence objects changed during every one of $i dumps" > /tmp/ko-unstable
+cap ptdump  cat /tmp/pt
+[ -e $KO ] && cap kfence-objects cat /tmp/ko
+[ -e /tmp/ko-unstable ] && cap kfence-unstable cat /tmp/ko-unstable
 cap dmesg   dmesg
 echo '=== CAPTURE DONE ==='
 poweroff -f
