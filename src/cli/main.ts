@@ -160,6 +160,8 @@ program
   });
 
 (await import("./sweep.js")).addSweepCommand(program);
+(await import("./explain.js")).addExplainCommand(program);
+(await import("./host.js")).addHostCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -186,13 +186,3 @@ export function reserveCrashkernel(
   log.push(`crashkernel reserved: ${hex(base)} - ${hex(base + size)} (${size >> 20n} MB)`);
   return { reservation: { base, size, low, log }, memblock: after };
 }
-
-/** The parts of `r` outside `cut`. */
-export function subtract(r: Range, cut: Range): Range[] {
-  const out: Range[] = [];
-  const rEnd = r.base + r.size;
-  const cEnd = cut.base + cut.size;
-  if (cut.base > r.base) out.push({ base: r.base, size: (cut.base < rEnd ? cut.base : rEnd) - r.base });
-  if (cEnd < rEnd) out.push({ base: cEnd > r.base ? cEnd : r.base, size: rEnd - (cEnd > r.base ? cEnd : r.base) });
-  return out.filter((x) => x.size > 0n);
-}

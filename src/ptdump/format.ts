@@ -31,12 +31,28 @@ interface Note {
 class Walker {
   readonly mask: bigint;
   readonly levels: number;
+  /**
+   * The top-level entry that holds PAGE_END when PAGE_END does not start one (52-bit VAs with LPA2:
+   * 4K pages, 5 levels; 16K pages): it is shared with the rest of the kernel half (image, modules,
+   * vmalloc, fixmap), so the kernel always has a table there and the walk descends into it. The
+   * model maps the linear map only, so an empty top entry there stands for that table.
+   */
+  readonly shared: { start: bigint; size: bigint } | undefined;
   constructor(
     private readonly pt: PageTableEngine,
     private readonly flavour: PtdumpFlavour,
+    pageEnd: bigint | undefined,
   ) {
     this.mask = ptdumpMask(flavour);
     this.levels = pt.geometry.levels;
+    const size = entrySize(pt.geometry, this.levels - 1);
+    this.shared = pageEnd === undefined || pageEnd % size === 0n ? undefined : { start: pageEnd - (pageEnd % size), size };
+  }
+
+  /** Whether `r` is an empty top-level entry standing for the shared table. */
+  #inShared(r: MappedRange): boolean {
+    const sh = this.shared;
+    return sh !== undefined && r.descriptor === 0n && 3 - r.level === this.levels - 1 && r.start < sh.start + sh.size && r.end > sh.start;
   }
 
   /** The calls for the entries of [start, end), in address order. */
@@ -54,6 +70,13 @@ class Walker {
 
   #range(r: MappedRange, out: Note[]): void {
     const d = 3 - r.level;
+    if (this.#inShared(r)) {
+      // Holes before the shared entry at the top level; inside it, holes one level down.
+      const sh = this.shared!;
+      if (r.start < sh.start) this.#note(out, r.start, d, true, 0n);
+      this.#note(out, r.start > sh.start ? r.start : sh.start, d - 1, true, 0n);
+      return;
+    }
     if (d === 0) {
       this.#note(out, r.start, 0, false, r.descriptor & this.mask); // every PTE, zero ones too
     } else if (r.descriptor === 0n) {
@@ -78,7 +101,7 @@ class Walker {
     let a = addr;
     while (a < TOP) {
       const [r] = this.pt.ranges({ start: a, end: a + g.pageSize, mask: ALL_BITS });
-      const d = 3 - r.level;
+      const d = 3 - r.level - (this.#inShared(r) ? 1 : 0); // the shared entry is walked one level down
       const size = entrySize(g, d);
       const entryStart = a & ~(size - 1n);
       if (entryStart === a && (d === 0 || r.descriptor === 0n || isNoted(this.flavour, d, r.descriptor))) return a;
@@ -96,7 +119,8 @@ class Walker {
 export function formatLinearMap(pt: PageTableEngine, flavour: PtdumpFlavour, options: FormatOptions = {}): string {
   const g = pt.geometry;
   const bounds = options.bounds ?? linearMapBounds(g, flavour);
-  const walker = new Walker(pt, flavour);
+  // The shared top entry is the kernel's own layout: only with the real PAGE_END.
+  const walker = new Walker(pt, flavour, options.bounds ? undefined : bounds.end);
   const printer = new NotePage(flavour, levelNames(flavour, g.levels), [
     { start: bounds.start, name: "Linear Mapping start" },
     { start: bounds.end, name: "Linear Mapping end" },
