@@ -9,7 +9,7 @@ import { type Cmdline, parseCmdline } from "./kernel/cmdline.js";
 import { DEFAULT_CONFIG, type KernelConfig } from "./kernel/config.js";
 import { CrashkernelError, type CrashkernelRequest, parseCrashkernel } from "./kernel/crashkernel.js";
 import { type KernelPolicy, policyFor } from "./kernel/policy.js";
-import { parseRelease } from "./kernel/release.js";
+import { parseKernelVersionText, parseRelease } from "./kernel/release.js";
 import { type CpuVaFeatures, runtimeVaBits } from "./kernel/va-bits.js";
 import { ReferencePageTable } from "./reference/index.js";
 import type { PageTableEngine } from "./types.js";
@@ -21,6 +21,8 @@ export interface ScenarioInput {
   memmap: MemoryMap;
   /** A release as `uname -r` prints it, or a line: 6.1, 6.18. */
   kernel: string;
+  /** The text of /proc/version: it names the stable release where `uname -r` gives an ABI name (6.1.0-56-arm64). */
+  kernelVersion?: string;
   cmdline?: string;
   config?: KernelConfig;
   /** Where `config` was read (a file name), for the notes; undefined: arm64 defconfig's values. */
@@ -85,7 +87,8 @@ export const DEFAULT_KERNEL_LAYOUT = {
 
 /** Boots `input` and returns the table and what the boot decided. */
 export function runScenario(input: ScenarioInput): Scenario {
-  const policy = policyFor(parseRelease(input.kernel));
+  const release = input.kernelVersion !== undefined ? parseKernelVersionText(input.kernelVersion) : parseRelease(input.kernel);
+  const policy = policyFor(release);
   const built = input.config ?? { ...DEFAULT_CONFIG };
   const cpu: CpuVaFeatures = { lpa2: input.cpu?.lpa2 ?? false, lva: input.cpu?.lva ?? false };
   const config: KernelConfig = { ...built, vaBits: runtimeVaBits(built.granule, built.vaBits, cpu) };
@@ -133,6 +136,7 @@ export function runScenario(input: ScenarioInput): Scenario {
   );
   const start = result.geometry.ttbr1Base;
   const notes = scenarioNotes(input, policy, config, cmdline, result);
+  if (release.note) notes.unshift(`--kernel ${release.note}`);
   if (kaslrOff && input.kaslrOffset !== undefined) notes.push(`--kaslr-offset 0x${input.kaslrOffset.toString(16)}: no effect: nokaslr is on the command line`);
   if (built.vaBits !== config.vaBits || (built.vaBits === 52 && input.cpu === undefined)) {
     const feature = built.granule === 64 ? "FEAT_LVA" : "FEAT_LPA2";

@@ -108,3 +108,17 @@ describe("/proc/iomem's nested reserved ranges are end-of-boot state", () => {
     expect(sc.boot.crashkernel?.base).toBe(0xec00_0000n);
   });
 });
+
+describe("a distribution's ABI release name", () => {
+  const memmap = parseMemoryMap("8G@0x40000000");
+  it("is accepted, the patch level stated as assumed", () => {
+    const sc = runScenario({ memmap, kernel: "6.1.0-56-arm64" });
+    expect(sc.notes[0]).toMatch(/6\.1\.0-56-arm64 is a distribution ABI name .* assumed the 6\.1 line's latest stable release/);
+  });
+  it("takes the stable release from /proc/version", () => {
+    const version = "Linux version 6.1.0-56-arm64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP Debian 6.1.192-2 (2026-11-16)";
+    const sc = runScenario({ memmap, kernel: "6.1.0-56-arm64", kernelVersion: version });
+    expect(sc.policy.release.patch).toBe(192);
+    expect(sc.notes[0]).toContain("stable release 6.1.192 read from the Debian package version 6.1.192-2");
+  });
+});

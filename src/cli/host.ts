@@ -36,8 +36,8 @@ import {
   renderPtdumpDiff,
   renderPtdumpDiffEntry,
 } from "../ptdump/index.js";
-import { leavesText } from "../report/labels.js";
 import { type LinearMapSummary, scenarioJson, summarize } from "../report/summary.js";
+import { summaryLines } from "../report/summary-text.js";
 import { type Scenario, type ScenarioInput, runScenario } from "../scenario.js";
 import { emit, printNotes } from "./output.js";
 import { UsageError } from "./scenario-options.js";
@@ -334,23 +334,6 @@ export function runHost(flags: HostFlags): HostResult {
   };
 }
 
-/** The costs as `summary` prints them. */
-function costLines(kernel: string, sc: Scenario, s: LinearMapSummary): string[] {
-  const b = sc.boot;
-  return [
-    `kernel ${kernel} (rules of the ${sc.policy.line} line; ${sc.policy.evidence})`,
-    `memstart_addr 0x${b.memstart.toString(16)}; bank flags: ${b.flags & 1 ? "NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS" : "blocks and CONT allowed"}`,
-    ...b.reasons.map((r) => `  page-granular because: ${r}`),
-    ...(b.crashkernel ? b.crashkernel.log.map((l) => `  ${l}`) : []),
-    ...(b.crashkernel?.low ? [`  crashkernel low memory reserved: ${hex(b.crashkernel.low.base)} - ${hex(b.crashkernel.low.base + b.crashkernel.low.size)} (${b.crashkernel.low.size >> 20n} MB)`] : []),
-    ...(b.kfencePool ? [`  KFENCE pool at ${hex(b.kfencePool.base)} (${b.kfencePool.size >> 10n} KiB)`] : []),
-    ...(b.failure ? [`  after boot: ${b.failure.message}`] : []),
-    `tables: ${s.tables.pud} PUD, ${s.tables.pmd} PMD, ${s.tables.pte} PTE = ${s.tableBytes} bytes`,
-    `leaves: ${leavesText(s, b.geometry)}`,
-    `mapped: ${s.mappedBytes} bytes`,
-  ];
-}
-
 const LABELS = ["prediction", "kernel"] as const;
 
 /** `host` as text: the prediction, the diff (as `diff` prints it), the costs (as `summary` prints them). */
@@ -364,7 +347,7 @@ export function hostText(h: HostResult): string {
       : `## diff: not possible: no readable ${h.dumpPath}`,
     "",
     "## costs",
-    ...costLines(h.kernel, h.sc, h.summary),
+    ...summaryLines(h.kernel, h.sc, h.summary),
   ];
   return `${parts.join("\n")}\n`;
 }

@@ -9,6 +9,7 @@ import { linearSections } from "../ptdump/diff.js";
 import { columns } from "../report/columns.js";
 import { leavesText } from "../report/labels.js";
 import { scenarioJson, summarize } from "../report/summary.js";
+import { summaryLines } from "../report/summary-text.js";
 import { runScenario } from "../scenario.js";
 import { parseSize } from "../units.js";
 import { runDemo } from "./demo.js";
@@ -63,19 +64,7 @@ addScenarioOptions(program.command("summary"))
       emit(`${JSON.stringify(scenarioJson(s, sc))}\n`, opts.output);
       return;
     }
-    const b = sc.boot;
-    const lines = [
-      `kernel ${opts.kernel} (rules of the ${sc.policy.line} line; ${sc.policy.evidence})`,
-      `memstart_addr 0x${b.memstart.toString(16)}; bank flags: ${b.flags & 1 ? "NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS" : "blocks and CONT allowed"}`,
-      ...b.reasons.map((r) => `  page-granular because: ${r}`),
-      ...(b.crashkernel ? b.crashkernel.log.map((l) => `  ${l}`) : []),
-      ...(b.crashkernel?.low ? [`  crashkernel low memory reserved: ${hex(b.crashkernel.low.base)} - ${hex(b.crashkernel.low.base + b.crashkernel.low.size)} (${b.crashkernel.low.size >> 20n} MB)`] : []),
-      ...(b.kfencePool ? [`  KFENCE pool at ${hex(b.kfencePool.base)} (${b.kfencePool.size >> 10n} KiB)`] : []),
-      ...(b.failure ? [`  after boot: ${b.failure.message}`] : []),
-      `tables: ${s.tables.pud} PUD, ${s.tables.pmd} PMD, ${s.tables.pte} PTE = ${s.tableBytes} bytes`,
-      `leaves: ${leavesText(s, b.geometry)}`,
-      `mapped: ${s.mappedBytes} bytes`,
-    ];
+    const lines = summaryLines(opts.kernel, sc, s);
     emit(`${lines.join("\n")}\n`, opts.output);
   });
 

@@ -28,6 +28,8 @@ export interface ScenarioFlags {
   vaBits?: string;
   kexecLoaded?: boolean;
   cpuLpa2?: boolean;
+  kernelVersion?: string;
+  kaslrOffset?: string;
   cpuLva?: boolean;
   dmaBits?: string;
   crashStrategy?: CrashStrategy;
@@ -49,6 +51,8 @@ export function addScenarioOptions(cmd: Command): Command {
     .requiredOption("--memmap <file|shorthand>", "memory map: /proc/iomem, boot-log node ranges, .dts, JSON, or e.g. 8G@0x40000000")
     .addOption(new Option("--format <format>", "memory-map format (detected when omitted)").choices(["iomem", "bootlog", "dts", "json", "shorthand"]))
     .option("--kernel <release>", "kernel release (uname -r) or line: 5.10, 6.1.192, 6.18", "6.1")
+    .option("--kernel-version <text>", "the text of /proc/version: the stable release behind a distribution ABI name (6.1.0-56-arm64)")
+    .option("--kaslr-offset <size>", "KASLR is on and moved the linear map up by SIZE (a multiple of 1 GiB with 4K/16K pages, 512 MiB with 64K); 0: on, not moved")
     .option("--cmdline <text>", "kernel command line (default: a .dts memory map's /chosen bootargs, else none)")
     .option("--config <file>", "kernel .config (/boot/config-$(uname -r)); default: arm64 defconfig values")
     .addOption(new Option("--bbml2 <cpus>", "v6.18: CPUs with BBML2_NOABORT").choices(["all", "boot", "none"]).default("none"))
@@ -137,9 +141,19 @@ export function scenarioInput(f: ScenarioFlags): ScenarioInput {
       throw new UsageError(`--crash-shrink ${f.crashShrink}: ${(e as Error).message}`);
     }
   }
+  let kaslrOffset: bigint | undefined;
+  if (f.kaslrOffset !== undefined) {
+    try {
+      kaslrOffset = /^0x[0-9a-f]+$/i.test(f.kaslrOffset) ? BigInt(f.kaslrOffset) : f.kaslrOffset === "0" ? 0n : parseSize(f.kaslrOffset);
+    } catch (e) {
+      throw new UsageError(`--kaslr-offset ${f.kaslrOffset}: ${(e as Error).message}`);
+    }
+  }
   return {
     memmap,
     kernel: f.kernel,
+    kernelVersion: f.kernelVersion,
+    kaslrOffset,
     crashStrategy: f.crashStrategy,
     crashShrinkTo,
     cmdline: cmdline ?? "",

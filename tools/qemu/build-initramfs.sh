@@ -20,7 +20,8 @@ if [ ! -e /sys/kernel/debug/kernel_page_tables ]; then
   # the kernel's own markers and init_mm, where kallsyms has data symbols (KALLSYMS_ALL, 6.12)
   k=$(grep -E ' d address_markers(\.[0-9]+)?$' /proc/kallsyms | head -n1 | cut -d' ' -f1)
   m=$(grep ' D init_mm$' /proc/kallsyms | cut -d' ' -f1)
-  insmod /ptdump_mod.ko ${w:+walk=0x$w} ${k:+${m:+markers=0x$k mm=0x$m}} || echo 'insmod ptdump_mod failed'
+  f=$(grep ' find_vm_area$' /proc/kallsyms | cut -d' ' -f1)
+  insmod /ptdump_mod.ko ${w:+walk=0x$w} ${k:+${m:+markers=0x$k mm=0x$m}} ${f:+fva=0x$f} || echo 'insmod ptdump_mod failed'
 fi
 cap() { echo "=== CAPTURE $1 ==="; shift; "$@" 2>&1; echo "=== END ==="; }
 cap uname   uname -r

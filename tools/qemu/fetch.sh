@@ -18,7 +18,7 @@ A="$W/apt"; mkdir -p "$A/lists/partial" "$A/parts" "$W/pkgs" "$W/root"
 case $SUITE in
   bookworm) MAIN="bookworm bookworm-updates"; SEC="bookworm-security" ;;
   trixie)   MAIN="trixie trixie-updates";     SEC="trixie-security" ;;
-  bullseye) MAIN="bullseye bullseye-updates"; SEC="bullseye-security" ;;
+  bullseye) MAIN="bullseye bullseye-updates"; SEC="" ;;   # bullseye-security lists files it no longer serves
   trixie-backports) MAIN="trixie trixie-updates trixie-backports"; SEC="trixie-security" ;;
   *)        MAIN="$SUITE"; SEC="" ;;
 esac
@@ -55,8 +55,19 @@ fi
 echo "kernel package: $KPKG"
 cd "$W/pkgs"
 rm -f linux-image-*.deb linux-kbuild-*.deb busybox-static_*.deb
-apt-get "${o[@]}" download "$KPKG" busybox-static
+rm -f linux-binary-*.deb linux-base-*.deb
+# 7.x splits the image: linux-image-X is an empty package depending on linux-binary-X (the
+# kernel, as /usr/lib/modules/<kver>/vmlinuz) and linux-base-X (its config, System.map)
+SPLIT=$(apt-cache "${o[@]}" show "$KPKG" | sed -n '/^Depends:/{s/^Depends://;s/([^)]*)//g;s/,/\n/g;p;q}' \
+        | tr -d ' ' | grep -E '^linux-(binary|base)-' || true)
+apt-get "${o[@]}" download "$KPKG" $SPLIT busybox-static
 for d in *.deb; do dpkg -x "$d" "$W/root"; done
+# the split layout, linked to where boot.sh and run-matrix.sh look (/boot/vmlinuz-<kver>, config-<kver>)
+for v in "$W"/root/usr/lib/modules/*/vmlinuz; do
+  [ -f "$v" ] || continue; k=$(basename "$(dirname "$v")"); mkdir -p "$W/root/boot"
+  ln -sfn "../usr/lib/modules/$k/vmlinuz" "$W/root/boot/vmlinuz-$k"
+  ln -sfn "../usr/lib/modules/$k/config" "$W/root/boot/config-$k"
+done
 KVER=$(ls "$W/root/boot" | sed -n 's/^vmlinuz-//p' | sort -V | tail -n1)
 # the host-architecture kbuild tools of the same line (fixdep, modpost), unpacked, not installed
 KBPKG=$(apt-cache "${o[@]}" show "linux-headers-$KVER" 2>/dev/null | sed -n 's/^Depends:.*\(linux-kbuild-[^ ,]*\).*/\1/p' | head -n1)

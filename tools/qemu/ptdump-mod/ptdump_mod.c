@@ -2,7 +2,7 @@
 /*
  * Re-expose arm64's /sys/kernel/debug/kernel_page_tables on kernels built
  * with CONFIG_PTDUMP_CORE=y but CONFIG_PTDUMP_DEBUGFS unset (Debian's arm64
- * 6.1 and 6.12 kernels: PTDUMP_CORE is there only for DEBUG_WX).
+ * 6.1 and 6.12 kernels: PTDUMP_CORE is there only for DEBUG_WX; 7.x calls it CONFIG_PTDUMP).
  *
  * The dump is produced by the kernel's OWN ptdump_walk() (arch/arm64/mm/
  * ptdump.c, looked up through kallsyms), with an address_markers[] table
@@ -63,7 +63,9 @@ static struct addr_marker address_markers[] = {
 static unsigned long walk;
 module_param(walk, ulong, 0400);
 MODULE_PARM_DESC(walk, "address of ptdump_walk from /proc/kallsyms (0: look it up via a kprobe on kallsyms_lookup_name)");
-static unsigned long markers, mm;
+static unsigned long markers, mm, fva;
+module_param(fva, ulong, 0400);
+MODULE_PARM_DESC(fva, "address of find_vm_area from /proc/kallsyms: given, the module needs no kprobe (whose instruction slot page would be one more read-only page)");
 module_param(markers, ulong, 0400);
 MODULE_PARM_DESC(markers, "address of the kernel's own address_markers (ptdump_init's static copy, 'address_markers.N' in kallsyms with KALLSYMS_ALL, e.g. Debian 6.12)");
 module_param(mm, ulong, 0400);
@@ -142,6 +144,7 @@ static void report_own_pages(void)
  */
 static struct vm_struct *(*find_vm_area_fn)(const void *);
 static unsigned long run_va, run_pa, run_n;
+static struct vm_struct *last_area;
 
 static void flush_run(void)
 {
@@ -152,6 +155,26 @@ static void flush_run(void)
 	vm = find_vm_area_fn ? find_vm_area_fn((void *)run_va) : NULL;
 	pr_info("ptdump_mod: ro vmalloc va=%lx phys=%lx pages=%lu caller=%pS\n",
 		run_va, run_pa, run_n, vm ? vm->caller : NULL);
+	/*
+	 * change_memory_common() (arch/arm64/mm/pageattr.c) makes the linear alias of every page of
+	 * the VM_ALLOC area read-only, not only the pages of the range: list them, once per area.
+	 */
+	if (vm && (vm->flags & VM_ALLOC) && vm != last_area) {
+		unsigned int i, n = 0;
+		unsigned long first = 0, prev = 0;
+
+		last_area = vm;
+		for (i = 0; i <= vm->nr_pages; i++) {
+			unsigned long pa = i < vm->nr_pages ? page_to_phys(vm->pages[i]) : 0;
+
+			if (n && i < vm->nr_pages && pa == prev + PAGE_SIZE) { n++; prev = pa; continue; }
+			if (n)
+				pr_info("ptdump_mod: ro area %px phys=%lx pages=%u caller=%pS\n",
+					vm->addr, first, n, vm->caller);
+			first = prev = pa;
+			n = 1;
+		}
+	}
 	run_n = 0;
 }
 
@@ -166,6 +189,15 @@ static void note_ro(unsigned long va, unsigned long pa)
 	run_pa = pa;
 	run_n = 1;
 }
+
+/* pmd_sect()/pud_sect() are gone by v7.x; pXd_leaf() (v5.8+) says the same for live entries */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define ptd_pud_sect(pud)	pud_leaf(pud)
+#define ptd_pmd_sect(pmd)	pmd_leaf(pmd)
+#else
+#define ptd_pud_sect(pud)	pud_sect(pud)
+#define ptd_pmd_sect(pmd)	pmd_sect(pmd)
+#endif
 
 static void walk_ro(pgd_t *pgdir, unsigned long start, unsigned long end)
 {
@@ -182,9 +214,9 @@ static void walk_ro(pgd_t *pgdir, unsigned long start, unsigned long end)
 		p4d = p4d_offset(pgd, a);
 		if (p4d_none(READ_ONCE(*p4d))) { a = p4d_addr_end(a, end); continue; }
 		pud = pud_offset(p4d, a);
-		if (pud_none(READ_ONCE(*pud)) || pud_sect(READ_ONCE(*pud))) { a = pud_addr_end(a, end); continue; }
+		if (pud_none(READ_ONCE(*pud)) || ptd_pud_sect(READ_ONCE(*pud))) { a = pud_addr_end(a, end); continue; }
 		pmd = pmd_offset(pud, a);
-		if (pmd_none(READ_ONCE(*pmd)) || pmd_sect(READ_ONCE(*pmd))) { a = pmd_addr_end(a, end); continue; }
+		if (pmd_none(READ_ONCE(*pmd)) || ptd_pmd_sect(READ_ONCE(*pmd))) { a = pmd_addr_end(a, end); continue; }
 		pte = pte_offset_kernel(pmd, a);
 		if (pte_valid(READ_ONCE(*pte)) && !pte_write(READ_ONCE(*pte)))
 			note_ro(a, __pte_to_phys(READ_ONCE(*pte)));
@@ -198,7 +230,7 @@ static void report_ro_vmalloc(void)
 	u64 ttbr1 = read_sysreg(ttbr1_el1);
 	pgd_t *pgdir = (pgd_t *)(unsigned long)((ttbr1 & GENMASK_ULL(47, 12)) + kimage_voffset);
 
-	find_vm_area_fn = (void *)lookup_name("find_vm_area");
+	find_vm_area_fn = (void *)(fva ? fva : lookup_name("find_vm_area"));
 	walk_ro(pgdir, MODULES_VADDR, MODULES_END);
 	walk_ro(pgdir, VMALLOC_START, VMALLOC_END);
 }
