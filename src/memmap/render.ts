@@ -14,7 +14,7 @@ function hexPad(v: bigint, width: number): string {
 /** `/proc/iomem` text of a map: regions at the top ("System RAM" or, for NOMAP, "reserved"), then nested entries. */
 export function renderIomem(map: MemoryMap): string {
   const nested: { r: PhysRange; name: string }[] = [
-    ...map.reserved.map((r) => ({ r, name: "reserved" })),
+    ...[...map.reserved, ...(map.lateReserved ?? [])].map((r) => ({ r, name: "reserved" })),
     ...(map.kernel ? [{ r: map.kernel, name: "Kernel code" }] : []),
     ...(map.kernelData ? [{ r: map.kernelData, name: "Kernel data" }] : []),
     ...(map.crashkernelLow ? [{ r: map.crashkernelLow, name: "Crash kernel" }] : []),
