@@ -42,6 +42,23 @@ describe("parsePtdump on the fixture", () => {
     ]);
   });
 
+  it("names the section a 5.10 dump opens without a start marker after its end marker", () => {
+    // The first lines of a 5.10.223 kernel_page_tables (test/fixtures/qemu/5.10), cut after BPF.
+    const text = [
+      "0x0000000000000000-0xffff000000000000    16776960T PGD",
+      "0xffff000000000000-0xffff000000200000           2M PTE       RW NX SHD AF            UXN    MEM/NORMAL-TAGGED",
+      "---[ Linear Mapping end ]---",
+      "---[ BPF start ]---",
+      "0xffff800000000000-0xffff800000001000           4K PTE       ro x  SHD AF            UXN    MEM/NORMAL",
+      "---[ BPF end ]---",
+    ].join("\n");
+    const d = parsePtdump(text, "5.10");
+    expect(d.sections.map((s) => [s.name, s.open?.line, s.close?.line, s.ranges.length])).toEqual([
+      ["Linear Mapping", undefined, 3, 2],
+      ["BPF", 4, 6, 1],
+    ]);
+  });
+
   it("splits a range line into its fields", () => {
     const lm = findSection(dump, "Linear Mapping")!;
     expect(lm.ranges[1]).toEqual({

@@ -103,7 +103,7 @@ function vaBitsOfDump(ranges: readonly PtdumpRange[], bits: readonly number[]): 
   return undefined;
 }
 
-/** The Linear Mapping section of a dump, or (5.10 prints no start marker) its linear ranges as one. */
+/** The Linear Mapping section of a dump, or (a dump cut to its linear lines, no markers) its linear ranges as one. */
 function linearSectionOf(dump: ParsedPtdump, ranges: PtdumpRange[]): PtdumpSection {
   return findSection(dump, "Linear Mapping") ?? { name: "Linear Mapping", open: undefined, close: undefined, ranges };
 }

@@ -89,7 +89,7 @@ function rangeFields(text: string): RangeFields | string {
   return { start, end, size: end - start, sizeText, level, attributes: words, memType };
 }
 
-/** Groups lines into sections: a marker ending in " end" closes the open section, any other opens one. */
+/** Groups lines into sections: a marker ending in " end" closes the open section (and names it if it had no start marker), any other opens one. */
 function sectionsOf(lines: readonly PtdumpLine[]): PtdumpSection[] {
   const out: PtdumpSection[] = [];
   let cur: { -readonly [K in keyof PtdumpSection]: PtdumpSection[K] } | undefined;
@@ -98,7 +98,12 @@ function sectionsOf(lines: readonly PtdumpLine[]): PtdumpSection[] {
       if (!cur) out.push((cur = { name: undefined, open: undefined, close: undefined, ranges: [] }));
       cur.ranges.push(l);
     } else if (l.name.endsWith(" end")) {
-      if (cur) cur.close = l;
+      // Ranges before any marker closed by "X end" are section X whose start marker the kernel
+      // did not print (5.10's ptdump_walk begins at PAGE_OFFSET without "Linear Mapping start").
+      if (cur) {
+        cur.close = l;
+        cur.name ??= l.name.slice(0, -" end".length);
+      }
       else out.push({ name: l.name.slice(0, -" end".length), open: undefined, close: l, ranges: [] });
       cur = undefined;
     } else {

@@ -75,7 +75,9 @@ if want main; then
   done
 fi
 if want kaslr && [ "$KERNEL" != 6.12-16k ]; then   # KASLR left on (QEMU virt supplies /chosen/kaslr-seed); the 16K kernel hung at boot with it under QEMU 7.2
-  boot 8G-kaslr 8G ""
+  # cortex-a57 has no E0PD, so KASLR forces KPTI; the LPA2 set needs its -cpu max (which has E0PD: no KPTI)
+  kcpu=cortex-a57; [ "$KERNEL" = 6.12-lpa2 ] && kcpu=$CPU
+  boot 8G-kaslr 8G "" "$kcpu"
 fi
 if want nomap; then
   # QEMU's own DTB for this -m, plus a reserved-memory node with two no-map holes

@@ -210,13 +210,20 @@ static void walk_ro(pgd_t *pgdir, unsigned long start, unsigned long end)
 		pmd_t *pmd;
 		pte_t *pte;
 
+		/*
+		 * A folded level's pXd_addr_end() is the walk's end (pgtable-nop4d.h): skip an empty
+		 * folded entry to the next boundary of the level above it instead.
+		 */
 		if (pgd_none(READ_ONCE(*pgd))) { a = pgd_addr_end(a, end); continue; }
 		p4d = p4d_offset(pgd, a);
-		if (p4d_none(READ_ONCE(*p4d))) { a = p4d_addr_end(a, end); continue; }
+		if (p4d_none(READ_ONCE(*p4d))) { a = min(p4d_addr_end(a, end), pgd_addr_end(a, end)); continue; }
 		pud = pud_offset(p4d, a);
-		if (pud_none(READ_ONCE(*pud)) || ptd_pud_sect(READ_ONCE(*pud))) { a = pud_addr_end(a, end); continue; }
+		if (pud_none(READ_ONCE(*pud)) || ptd_pud_sect(READ_ONCE(*pud))) {
+			a = min3(pud_addr_end(a, end), p4d_addr_end(a, end), pgd_addr_end(a, end));
+			continue;
+		}
 		pmd = pmd_offset(pud, a);
-		if (pmd_none(READ_ONCE(*pmd)) || ptd_pmd_sect(READ_ONCE(*pmd))) { a = pmd_addr_end(a, end); continue; }
+		if (pmd_none(READ_ONCE(*pmd)) || ptd_pmd_sect(READ_ONCE(*pmd))) { a = min(pmd_addr_end(a, end), min3(pud_addr_end(a, end), p4d_addr_end(a, end), pgd_addr_end(a, end))); continue; }
 		pte = pte_offset_kernel(pmd, a);
 		if (pte_valid(READ_ONCE(*pte)) && !pte_write(READ_ONCE(*pte)))
 			note_ro(a, __pte_to_phys(READ_ONCE(*pte)));
@@ -231,6 +238,9 @@ static void report_ro_vmalloc(void)
 	pgd_t *pgdir = (pgd_t *)(unsigned long)((ttbr1 & GENMASK_ULL(47, 12)) + kimage_voffset);
 
 	find_vm_area_fn = (void *)(fva ? fva : lookup_name("find_vm_area"));
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 13, 0)
+	walk_ro(pgdir, BPF_JIT_REGION_START, BPF_JIT_REGION_END);	/* v5.10: BPF JIT has its own region */
+#endif
 	walk_ro(pgdir, MODULES_VADDR, MODULES_END);
 	walk_ro(pgdir, VMALLOC_START, VMALLOC_END);
 }
