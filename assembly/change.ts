@@ -1,6 +1,7 @@
-// setMemory(): the kernel's __change_memory_common. Two ways to meet blocks and contiguous entries:
-// classic (apply_to_page_range: page granularity required, a block or CONT entry refuses) and split
-// (v6.18 with BBML2_NOABORT: split_kernel_leaf_mapping at both ends, then change leaves in place).
+// setMemory(): the kernel's __change_memory_common. Three ways to meet blocks and contiguous entries:
+// classic (apply_to_page_range: page granularity required, a block or CONT entry refuses), split
+// (v6.18 with BBML2_NOABORT: split_kernel_leaf_mapping at both ends, then change leaves in place)
+// and leaf (v7.x with no split needed: leaves changed in place; a block covered in part refuses).
 // An implicit PTE table (frames.ts) that the range covers whole stays implicit: the masks leave the
 // OA alone, so the changed entries are still a run and only the record changes. One covered in part
 // is materialized first, as is one whose CONT group a split clears.
@@ -28,9 +29,12 @@ let framesNeeded: u64 = 0;
   return d > 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE;
 }
 
+/** Whether the leaf check refuses a block the range covers in part (leaf mode: pageattr_pmd_entry's WARN, -EINVAL). */
+let wholeBlocks: bool = false;
+
 /**
  * Checks that every entry of [addr, end) under a level-d table is mapped; with `pagesOnly`
- * (classic), also that each is a non-CONT page.
+ * (classic), also that each is a non-CONT page; with `wholeBlocks` (leaf), that each block is whole.
  */
 function checkRange(table: usize, d: i32, addr: u64, end: u64, pagesOnly: bool): void {
   const size = entrySize(d);
@@ -51,6 +55,9 @@ function checkRange(table: usize, d: i32, addr: u64, end: u64, pagesOnly: bool):
       return;
     } else if (pagesOnly && (desc & PTE_CONT) != 0) {
       status = fail(E_BLOCK, addr, d, desc, 0, KIND_CONT); // a CONT entry cannot be rewritten alone
+      return;
+    } else if (wholeBlocks && d > 0 && next - addr != size) {
+      status = fail(E_BLOCK, addr, d, desc, 0, KIND_BLOCK); // a block covered in part
       return;
     }
     addr = next;
@@ -186,15 +193,17 @@ function splitAt(addr: u64, dry: bool): void {
   }
 }
 
-/** Changes [va, va + size): `split` = 0 for classic, 1 for split on demand. */
-export function changeRangeProt(va: u64, size: u64, set: u64, clear: u64, split: u32): i32 {
+/** Changes [va, va + size): `mode` = 0 for classic, 1 for split on demand, 2 for leaves in place. */
+export function changeRangeProt(va: u64, size: u64, set: u64, clear: u64, mode: u32): i32 {
+  const split: u32 = mode == 1 ? 1 : 0;
+  wholeBlocks = mode == 2;
   setMask = set;
   clearMask = clear;
   status = OK;
   pagesNeeded = 0;
   framesNeeded = 0;
   const end = va + size;
-  checkRange(frameAddr(0), TOP, va, end, split == 0);
+  checkRange(frameAddr(0), TOP, va, end, mode == 0);
   if (status != OK) return status;
   if (split != 0) {
     splitAt(va, true);

@@ -50,7 +50,7 @@ function isNormal(desc: u64): bool {
   return a == ATTR_NORMAL || a == ATTR_NORMAL_TAGGED;
 }
 
-/** pgattr_change_is_safe() as in v6.1 (0), or as in v6.12 and later (1). */
+/** pgattr_change_is_safe() as in v6.1 (0), v6.12 (1), or v7.3 (2: live CONT entries may change). */
 export let safeRule: u32 = 0;
 /** PTE_SWBITS_MASK (v6.12+): bit 63 and bits 58:55. */
 const PTE_SWBITS_MASK: u64 = (<u64>1 << 63) | (<u64>0xf << 55);
@@ -71,8 +71,8 @@ export function pgattrChangeIsSafe(old: u64, neu: u64): bool {
     if ((old & PTE_VALID) == 0 || (neu & PTE_VALID) == 0) return true;
     if (decodeOA(old) != decodeOA(neu)) return false;
   }
-  // Live contiguous mappings may not be manipulated at all.
-  if ((old | neu) & PTE_CONT) return false;
+  // Live contiguous mappings may not be manipulated at all (before v7.3).
+  if (safeRule < 2 && ((old | neu) & PTE_CONT) != 0) return false;
   // Non-global to global is unsafe.
   if (old & ~neu & PTE_NG) return false;
   // Normal <-> Normal-Tagged is a permission change, not a type change.

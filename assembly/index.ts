@@ -19,7 +19,7 @@ export const SCRATCH_BYTES: u32 = 1 << 21;
 const SCRATCH: usize = memory.data(<i32>SCRATCH_BYTES, 16);
 
 /**
- * Sets the geometry, the table-descriptor attributes and the pgattr rule (0 = v6.1, 1 = v6.12+),
+ * Sets the geometry, the table-descriptor attributes and the pgattr rule (0 = v6.1, 1 = v6.12, 2 = v7.3),
  * and allocates the PGD. Returns 0, or -1 for a geometry Linux does not offer, -2 without memory.
  */
 export function init(pageShift: u32, vaBits: u32, tableAttributes: u64, rule: u32): i32 {

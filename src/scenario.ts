@@ -11,6 +11,7 @@ import { CrashkernelError, type CrashkernelRequest, parseCrashkernel } from "./k
 import { type KernelPolicy, policyFor } from "./kernel/policy.js";
 import { parseKernelVersionText, parseRelease } from "./kernel/release.js";
 import { type CpuVaFeatures, runtimeVaBits } from "./kernel/va-bits.js";
+import type { KernelImageLayout } from "./memmap/kernel-symbols.js";
 import { ReferencePageTable } from "./reference/index.js";
 import type { PageTableEngine } from "./types.js";
 import { formatSize } from "./units.js";
@@ -39,6 +40,12 @@ export interface ScenarioInput {
    * off a real dump). Undefined: KASLR off. KASLR also forces KPTI unless the CPU has E0PD.
    */
   kaslrOffset?: bigint;
+  /**
+   * The kernel image's section bounds (parseKernelSymbols() of System.map or /proc/kallsyms). 7.x
+   * makes [__init_end, __bss_stop) invalid in the linear map; without them __init_end is taken as
+   * iomem's "Kernel data" start (_sdata) and __bss_stop as _end, with a note.
+   */
+  kernelLayout?: KernelImageLayout;
   bbml2?: Bbml2;
   kexecLoaded?: boolean;
   /** How the crashkernel meets the linear map (default: as the release does). */
@@ -103,9 +110,19 @@ export function runScenario(input: ScenarioInput): Scenario {
   // "Kernel code" starts where the release's alias starts (_text in 5.10 and 6.12, _stext in 6.1):
   // never derived from the other with a fixed head.
   const head = policy.aliasStart === "_stext" ? L.head : 0n;
-  const stext = m.kernel ? m.kernel.base - head + L.head : first.base + L.textOffset + L.head;
-  const initBegin = m.kernel ? m.kernel.base + m.kernel.size : stext + L.code;
-  const end = m.kernelData ? m.kernelData.base + m.kernelData.size : initBegin + L.rest;
+  const K = input.kernelLayout;
+  const text = m.kernel ? m.kernel.base - head : first.base + L.textOffset;
+  const stext = K ? text + K.stext : text + L.head;
+  const initBegin = m.kernel ? m.kernel.base + m.kernel.size : K ? text + K.initBegin : stext + L.code;
+  const end = m.kernelData ? m.kernelData.base + m.kernelData.size : K ? text + K.end : initBegin + L.rest;
+  // __init_end is _sdata (vmlinux.lds.S: "Kernel data" starts there); __bss_stop only a symbol table knows.
+  const initEnd = K ? text + K.initEnd : m.kernelData ? m.kernelData.base : initBegin;
+  const bssStop = K ? text + K.bssStop : end;
+  const layoutNotes: string[] = [];
+  if (!K && policy.dataAliasInvalid) {
+    layoutNotes.push(`kernel ${input.kernel}: __bss_stop not known (give the kernel's System.map or /proc/kallsyms): the data/bss alias made invalid is taken to run to _end, ` +
+      "which also covers the image's own page tables after __bss_stop");
+  }
   const { pt, result } = bootLinearMap(
     {
       policy,
@@ -115,7 +132,7 @@ export function runScenario(input: ScenarioInput): Scenario {
         memory: m.memory.map((b) => ({ base: b.base, size: b.size })),
         nomap: [...m.nomap],
         reserved: [...m.reserved],
-        kernel: { text: stext - L.head, stext, initBegin, end },
+        kernel: { text, stext, initBegin, initEnd, bssStop, end },
         zoneDmaBits: input.zoneDmaBits ?? 32,
       },
       bbml2: input.bbml2,
@@ -137,6 +154,7 @@ export function runScenario(input: ScenarioInput): Scenario {
   const start = result.geometry.ttbr1Base;
   const notes = scenarioNotes(input, policy, config, cmdline, result);
   if (release.note) notes.unshift(`--kernel ${release.note}`);
+  notes.push(...layoutNotes);
   if (kaslrOff && input.kaslrOffset !== undefined) notes.push(`--kaslr-offset 0x${input.kaslrOffset.toString(16)}: no effect: nokaslr is on the command line`);
   if (built.vaBits !== config.vaBits || (built.vaBits === 52 && input.cpu === undefined)) {
     const feature = built.granule === 64 ? "FEAT_LVA" : "FEAT_LPA2";

@@ -17,13 +17,14 @@ export interface PageTableOptions {
   tableAttrs?: bigint;
   /**
    * Which kernel's `pgattr_change_is_safe()` judges live changes: "v6.1" (default; only an
-   * all-zero side is safe) or "v6.12" (an invalid side is safe, software bits may change).
+   * all-zero side is safe), "v6.12" (an invalid side is safe, software bits may change) or "v7.3"
+   * (as v6.12, and live contiguous entries may change too).
    */
   safeRule?: SafeRule;
 }
 
 /** The versions of `pgattr_change_is_safe()` the engines know. */
-export type SafeRule = "v6.1" | "v6.12";
+export type SafeRule = "v6.1" | "v6.12" | "v7.3";
 
 /** Per-level counters, indexed by distance from the leaf (0 = PTE … 4). */
 export interface LevelStats {
@@ -87,8 +88,12 @@ export interface WalkManyResult {
 /** PA reported by walkMany for a VA that faults. */
 export const FAULT_PA = 0xffff_ffff_ffff_ffffn;
 
-/** How setMemory treats block and contiguous entries. */
-export type ChangeMode = "classic" | "split";
+/**
+ * How setMemory treats block and contiguous entries: "classic" (pages only: a block or CONT entry
+ * refuses), "split" (v6.18 BBML2: split at both ends, then change leaves in place), "leaf" (v7.x
+ * when no split is needed: leaves changed in place, CONT kept; a block covered in part refuses).
+ */
+export type ChangeMode = "classic" | "split" | "leaf";
 
 /** Work done by setMemory or unmap. */
 export interface ChangeResult {

@@ -42,7 +42,7 @@ export function checkOptions(o: PageTableOptions): CheckedOptions {
   checkU64("tableAttrs", tableAttrs);
   if (tableAttrs & (oaFieldMask(g) | 3n)) throw new InvalidArgumentError("tableAttrs", "may not carry output-address bits or bits [1:0]");
   const safeRule = o.safeRule ?? "v6.1";
-  if (safeRule !== "v6.1" && safeRule !== "v6.12") throw new InvalidArgumentError("safeRule", `${String(safeRule)} is not "v6.1" or "v6.12"`);
+  if (safeRule !== "v6.1" && safeRule !== "v6.12" && safeRule !== "v7.3") throw new InvalidArgumentError("safeRule", `${String(safeRule)} is not "v6.1", "v6.12" or "v7.3"`);
   return { geometry: g, tableAttrs, safeRule };
 }
 
@@ -58,7 +58,7 @@ export function checkWalkMany(vas: unknown, out?: WalkManyResult): WalkManyResul
 
 /** Checks the mode of setMemory. */
 export function checkMode(mode: unknown): asserts mode is ChangeMode {
-  if (mode !== "classic" && mode !== "split") throw new InvalidArgumentError("mode", `${String(mode)} is not "classic" or "split"`);
+  if (mode !== "classic" && mode !== "split" && mode !== "leaf") throw new InvalidArgumentError("mode", `${String(mode)} is not "classic", "split" or "leaf"`);
 }
 
 /** The options of `ranges`, checked, with their defaults. */

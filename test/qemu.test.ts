@@ -22,6 +22,7 @@ import { SET_MEMORY } from "../src/descriptor.js";
 import { parseConfig } from "../src/kernel/config.js";
 import { kfenceFreeObject } from "../src/kernel/kfence.js";
 import { parseMemoryMap } from "../src/memmap/index.js";
+import { parseKernelSymbols } from "../src/memmap/kernel-symbols.js";
 import { flavourForRelease } from "../src/ptdump/flavour.js";
 import { findSection, firstMappedVa, formatLinearMap, kaslrOffsetFromDump, parsePtdump } from "../src/ptdump/index.js";
 import { arm64MemstartAlign } from "../src/memmap/index.js";
@@ -45,6 +46,7 @@ const SETS: KernelSet[] = [
   { dir: "6.12", release: "6.12.117", atLeast: 19 },
   { dir: "6.12-16k", release: "6.12.117", atLeast: 18 },
   { dir: "6.12-lpa2", release: "6.12.117", atLeast: 13 },
+  { dir: "7.3", release: "7.3.4", atLeast: 19 },
 ];
 
 /**
@@ -115,7 +117,7 @@ for (const set of SETS) {
       it(name, () => {
         const read = (f: string) => readFileSync(join(root, name, f), "utf8");
         const dmesg = read("dmesg.txt");
-        expect(/ SMP (?:PREEMPT_DYNAMIC )?Debian (\d+\.\d+\.\d+)-/.exec(dmesg)?.[1]).toBe(set.release);
+        expect(/ SMP (?:PREEMPT(?:_DYNAMIC)? )?Debian (\d+\.\d+\.\d+)-/.exec(dmesg)?.[1]).toBe(set.release);
         const config = parseConfig(readFileSync(join(root, cfgFile!), "utf8"), cfgFile);
         const memmap = parseMemoryMap(read("iomem.txt"), { source: `${name}/iomem.txt`, format: "iomem" });
         const cmdline = read("cmdline.txt").trim();
@@ -123,7 +125,10 @@ for (const set of SETS) {
         const real = linearSection(read("ptdump.txt"));
         const flavour = flavourForRelease(set.release);
         // The model places the crashkernel itself: iomem's "Crash kernel" is what it must find.
-        const input = { memmap: { ...memmap, crashkernel: undefined, crashkernelLow: undefined }, kernel: set.release, cmdline, config, cpu: cpuOf(dmesg) };
+        // The image's section bounds, from the guest's /proc/kallsyms (7.x invalidates [__init_end, __bss_stop)).
+        const syms = join(root, name, "kernel-syms.txt");
+        const kernelLayout = existsSync(syms) ? parseKernelSymbols(readFileSync(syms, "utf8"), `${name}/kernel-syms.txt`) : undefined;
+        const input = { memmap: { ...memmap, crashkernel: undefined, crashkernelLow: undefined }, kernel: set.release, cmdline, config, cpu: cpuOf(dmesg), kernelLayout };
         // KASLR: the linear map's offset is read off the real dump, against the model without it.
         let kaslrOffset: bigint | undefined;
         if (kaslr) {
@@ -152,7 +157,7 @@ for (const set of SETS) {
         // After boot: read-only vmalloc areas drag their linear alias along under rodata_full. A
         // module's init sections are freed (and their aliases reset) once its init has run.
         const core = moduleCoreAreas(dmesg);
-        const islands = roAreas(dmesg).filter((r) => !["load_module", "module_alloc", "execmem_alloc"].includes(r.caller) || core.has(r.area));
+        const islands = roAreas(dmesg).filter((r) => !["load_module", "module_alloc", "execmem_alloc", "execmem_alloc_rw"].includes(r.caller) || core.has(r.area));
         if (sc.boot.rodataFull) {
           for (const r of islands) {
             sc.pt.setMemory(sc.linear.start + (r.phys - sc.boot.memstart), r.pages * sc.boot.geometry.pageSize, SET_MEMORY.ro.set, SET_MEMORY.ro.clear, "classic");
@@ -161,7 +166,7 @@ for (const set of SETS) {
         // KFENCE objects freed since boot: their pages are protected again.
         const pool = sc.boot.kfencePool;
         if (pool && existsSync(join(root, name, "kfence-objects.txt"))) {
-          for (const i of freedKfenceObjects(read("kfence-objects.txt"))) kfenceFreeObject(sc.pt, sc.linear.start + (pool.base - sc.boot.memstart), i);
+          for (const i of freedKfenceObjects(read("kfence-objects.txt"))) kfenceFreeObject(sc.pt, sc.linear.start + (pool.base - sc.boot.memstart), i, sc.policy.invalidNg ? SET_MEMORY.invalidNg : SET_MEMORY.invalid);
         }
         expect(formatLinearMap(sc.pt, flavour)).toBe(real);
         // translate: a VA in a mapped line maps to PA = VA - PAGE_OFFSET + memstart_addr; a VA in a

@@ -79,7 +79,7 @@ describe("release strings", () => {
     expect(() => parseKernelVersionText("Linux version 6.1.0-56-arm64 (x) #1 SMP Debian 6.2.16-1 (2023-06-01)")).toThrow(/not on the 6.1 line/);
   });
 
-  it.each(["7.0", "4.19.0-27-arm64", "6.19.1", "5.4.0-200-generic", "6.4-rc3", "arm64", ""])("refuses %j with a one-line reason", (text) => {
+  it.each(["7.4", "4.19.0-27-arm64", "8.0.1", "5.4.0-200-generic", "6.4-rc3", "arm64", ""])("refuses %j with a one-line reason", (text) => {
     let err: unknown;
     try {
       parseRelease(text);
@@ -108,11 +108,16 @@ const EXPECT: { [F in RuleField]: Array<[string, RuleValues[F]]> } = {
   crashHighLow: [["5.18", false], ["5.19.0", true]],
   rodataOnHonoured: [["5.19", true], ["6.0.0", false], ["6.1.64", false], ["6.1.65", true], ["6.6.3", false], ["6.6.4", true], ["6.7.0", true]],
   crashDefaults62: [["6.1", false], ["6.2.0", true]],
-  safeRule: [["6.1.192", "v6.1"], ["6.11", "v6.1"], ["6.12.0", "v6.12"]],
+  safeRule: [["6.1.192", "v6.1"], ["6.11", "v6.1"], ["6.12.0", "v6.12"], ["6.19", "v6.12"], ["7.0.0", "v7.3"]],
   pageAlignRanges: [["6.12.116", false], ["6.12.117", true], ["6.18", false]],
   protectsCrashkres: [["6.3", true], ["6.4.0", false]],
   bbml2: [["6.17", false], ["6.18.0", true]],
-  ptdumpFlavour: [["5.10.223", "5.10"], ["6.0", "5.10"], ["6.1.0", "6.1"], ["6.11", "6.1"], ["6.12.0", "6.12"], ["6.14", "6.12"], ["6.15.0", "6.15"], ["6.18", "6.15"]],
+  ptdumpFlavour: [["5.10.223", "5.10"], ["6.0", "5.10"], ["6.1.0", "6.1"], ["6.11", "6.1"], ["6.12.0", "6.12"], ["6.14", "6.12"], ["6.15.0", "6.15"], ["6.18", "6.15"], ["7.3.4", "6.15"]],
+  rodataSyntax: [["6.18", "full"], ["6.19", "full"], ["7.0.0", "noalias"], ["7.3.4", "noalias"]],
+  aliasMapping: [["6.12.117", "apart"], ["6.19", "apart"], ["7.0.0", "bank-flags"], ["7.3.4", "bank-flags"]],
+  dataAliasInvalid: [["6.18", false], ["6.19", false], ["7.0.0", true]],
+  invalidNg: [["6.12.117", false], ["6.19", false], ["7.0.0", true]],
+  linearKaslr: [["5.10.223", true], ["6.19", true], ["7.0.0", false]],
 };
 
 describe("the rules table", () => {

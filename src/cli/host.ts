@@ -38,6 +38,8 @@ import {
 } from "../ptdump/index.js";
 import { type LinearMapSummary, scenarioJson, summarize } from "../report/summary.js";
 import { summaryLines } from "../report/summary-text.js";
+import { MemoryMapError } from "../memmap/errors.js";
+import { type KernelImageLayout, parseKernelSymbols } from "../memmap/kernel-symbols.js";
 import { type Scenario, type ScenarioInput, runScenario } from "../scenario.js";
 import { emit, printNotes } from "./output.js";
 import { UsageError } from "./scenario-options.js";
@@ -59,6 +61,8 @@ export const HOST_FILES = {
   release: "proc/sys/kernel/osrelease",
   version: "proc/version",
   ptdump: "sys/kernel/debug/kernel_page_tables",
+  /** The image's section bounds (7.x invalidates [__init_end, __bss_stop) in the linear map); root only. */
+  kallsyms: "proc/kallsyms",
   /** Followed by the release. */
   configPrefix: "boot/config-",
 } as const;
@@ -241,8 +245,21 @@ export function runHost(flags: HostFlags): HostResult {
   const cpu = { lpa2: granule !== 64 && (large ?? false), lva: granule === 64 && (large ?? false), e0pd: false };
 
   const memmap = parseMemoryMap(iomemText, { source: iomemPath, format: "iomem" });
+  // The kernel image's section bounds, where /proc/kallsyms shows them (as root).
+  const kallsymsPath = at(HOST_FILES.kallsyms);
+  const kallsymsRead = readOptional(kallsymsPath);
+  let kernelLayout: KernelImageLayout | undefined;
+  if ("text" in kallsymsRead) {
+    try {
+      kernelLayout = parseKernelSymbols(kallsymsRead.text, kallsymsPath);
+    } catch (e) {
+      if (!(e instanceof MemoryMapError)) throw e;
+      notes.push(`host: ${e.message}: the image's section bounds are taken from iomem`);
+    }
+  }
   const base: ScenarioInput = {
     memmap,
+    kernelLayout,
     kernel,
     cmdline,
     config,

@@ -2,7 +2,7 @@
 /** The `arm64-pgtable` command line. Errors are one line on stderr and exit code 2. */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { Command, CommanderError, InvalidArgumentError as CommanderArgError } from "commander";
+import { Command, CommanderError, InvalidArgumentError as CommanderArgError, Option } from "commander";
 import { FAULT_PA } from "../types.js";
 import { diffPtdump, flavourForRelease, formatLinearMap, parsePtdump, renderPtdumpDiff } from "../ptdump/index.js";
 import { linearSections } from "../ptdump/diff.js";
@@ -36,8 +36,9 @@ program
 program
   .command("demo")
   .description("boot one RAM bank with blocks (rodata=on) and page by page (rodata=full), as summary does, and compare the costs")
-  .option("--size <size>", "RAM size (e.g. 16G)", sizeArg, 16n << 30n)
-  .option("--pa <address>", "physical base of the bank", sizeArg, 0x4000_0000n)
+  // Help prints defaults with JSON.stringify, which cannot serialise a bigint: say them as text.
+  .addOption(new Option("--size <size>", "RAM size (e.g. 16G)").argParser(sizeArg).default(16n << 30n, "16G"))
+  .addOption(new Option("--pa <address>", "physical base of the bank").argParser(sizeArg).default(0x4000_0000n, "0x40000000"))
   .option("--kernel <release>", "kernel release (uname -r) or line", "6.1")
   .action((opts: { size: bigint; pa: bigint; kernel: string }) => {
     runDemo(opts.size, opts.pa, console.log, opts.kernel);

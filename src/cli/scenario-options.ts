@@ -13,6 +13,7 @@ import { policyFor } from "../kernel/policy.js";
 import { parseRelease } from "../kernel/release.js";
 import { parseDtsTree } from "../memmap/dts-tree.js";
 import { type MemoryMapFormat, parseMemoryMap } from "../memmap/index.js";
+import { parseKernelSymbols } from "../memmap/kernel-symbols.js";
 import { type ScenarioInput, bbml2Refusal } from "../scenario.js";
 
 /** The parsed options of a scenario command. */
@@ -29,6 +30,7 @@ export interface ScenarioFlags {
   kexecLoaded?: boolean;
   cpuLpa2?: boolean;
   kernelVersion?: string;
+  kernelSymbols?: string;
   kaslrOffset?: string;
   cpuLva?: boolean;
   dmaBits?: string;
@@ -52,6 +54,7 @@ export function addScenarioOptions(cmd: Command): Command {
     .addOption(new Option("--format <format>", "memory-map format (detected when omitted)").choices(["iomem", "bootlog", "dts", "json", "shorthand"]))
     .option("--kernel <release>", "kernel release (uname -r) or line: 5.10, 6.1.192, 6.18", "6.1")
     .option("--kernel-version <text>", "the text of /proc/version: the stable release behind a distribution ABI name (6.1.0-56-arm64)")
+    .option("--kernel-symbols <file>", "System.map or /proc/kallsyms (as root): the image's section bounds (7.x makes [__init_end, __bss_stop) invalid)")
     .option("--kaslr-offset <size>", "KASLR is on and moved the linear map up by SIZE (a multiple of 1 GiB with 4K/16K pages, 512 MiB with 64K); 0: on, not moved")
     .option("--cmdline <text>", "kernel command line (default: a .dts memory map's /chosen bootargs, else none)")
     .option("--config <file>", "kernel .config (/boot/config-$(uname -r)); default: arm64 defconfig values")
@@ -149,10 +152,12 @@ export function scenarioInput(f: ScenarioFlags): ScenarioInput {
       throw new UsageError(`--kaslr-offset ${f.kaslrOffset}: ${(e as Error).message}`);
     }
   }
+  const kernelLayout = f.kernelSymbols ? parseKernelSymbols(readInput(f.kernelSymbols, "--kernel-symbols"), basename(f.kernelSymbols)) : undefined;
   return {
     memmap,
     kernel: f.kernel,
     kernelVersion: f.kernelVersion,
+    kernelLayout,
     kaslrOffset,
     crashStrategy: f.crashStrategy,
     crashShrinkTo,

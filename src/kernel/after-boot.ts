@@ -4,9 +4,9 @@
  * mark_linear_text_alias_ro(), and, on request, the crash region invalidated (the upstream option
  * of blocks then a split), arch_kexec_protect_crashkres() and a write to kexec_crash_size.
  */
-import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, SET_MEMORY, pageKernelRO } from "../descriptor.js";
+import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, pageKernelRO } from "../descriptor.js";
 import { PgtableError } from "../errors.js";
-import { type BootState, lmAlias } from "./boot-state.js";
+import { type BootState, changeMode, invalidMasks, lmAlias } from "./boot-state.js";
 import { kfenceInitPool } from "./kfence.js";
 import { linearProt } from "./map-mem.js";
 
@@ -31,22 +31,37 @@ export function linearMapSplitToPtes(s: BootState): void {
 /** kfence_init() (mm_core_init, after paging_init): the guard pages of the pool are protected. */
 export function kfenceInit(s: BootState): void {
   if (!s.kfencePool) return;
-  kfenceInitPool(s.pt, lmAlias(s, s.kfencePool.base), s.input.config.kfenceNumObjects);
+  kfenceInitPool(s.pt, lmAlias(s, s.kfencePool.base), s.input.config.kfenceNumObjects, invalidMasks(s));
   s.steps.push({ what: "kfence_init_pool(): the first two pages and each object's guard page lose PTE_VALID", range: s.kfencePool });
 }
 
 /** mark_linear_text_alias_ro(): the alias becomes PAGE_KERNEL_RO. */
 export function markLinearTextAliasRo(s: BootState): void {
   const prot = pageKernelRO({ nG: s.kpti, shared: !s.g.lpa2, dirty: s.input.policy.pageKernelDirty });
-  s.pt.map(lmAlias(s, s.alias.base), s.alias.base, s.alias.size, prot, NO_CONT_MAPPINGS);
+  // 7.x: update_mapping_prot() passes no flags, but init_pmd() keeps an existing table and
+  // alloc_init_cont_pte() adds no CONT over valid non-CONT entries: the alias keeps the layout the
+  // bank flags gave it, which mapping with those flags again reproduces.
+  const flags = s.input.policy.aliasMapping === "bank-flags" ? s.flags : NO_CONT_MAPPINGS;
+  s.pt.map(lmAlias(s, s.alias.base), s.alias.base, s.alias.size, prot, flags);
   s.steps.push({ what: "mark_linear_text_alias_ro() (PAGE_KERNEL_RO)", range: s.alias });
+}
+
+/**
+ * mark_rodata_ro() (7.x, with rodata enabled): mark_linear_data_alias_valid(false) makes the
+ * data/bss alias invalid (set_memory_valid(0): "F … NG" in ptdump).
+ */
+export function markRodataRo(s: BootState): void {
+  if (!s.input.policy.dataAliasInvalid || !s.rodataEnabled || s.dataAlias.size === 0n) return;
+  const m = invalidMasks(s);
+  s.pt.setMemory(lmAlias(s, s.dataAlias.base), s.dataAlias.size, m.set, m.clear, changeMode(s));
+  s.steps.push({ what: "mark_rodata_ro(): mark_linear_data_alias_valid(false), the data/bss alias invalid", range: s.dataAlias });
 }
 
 /** Option (1): the crash region, mapped with blocks, is invalidated once reserved; its blocks split as far as its ends need. */
 export function invalidateCrashkernelSplitting(s: BootState): void {
   const c = s.crashkernel;
   if (s.input.crashStrategy !== "blocks-then-split" || !c || c.size === 0n) return;
-  const r = s.pt.setMemory(lmAlias(s, c.base), c.size, SET_MEMORY.invalid.set, SET_MEMORY.invalid.clear, "split");
+  const r = s.pt.setMemory(lmAlias(s, c.base), c.size, invalidMasks(s).set, invalidMasks(s).clear, "split");
   s.steps.push({ what: `invalidate the crashkernel, splitting blocks: ${r.framesAllocated} table pages allocated, ${r.descriptorsWritten} descriptors written`, range: { base: c.base, size: c.size } });
 }
 
@@ -55,7 +70,7 @@ export function archKexecProtectCrashkres(s: BootState): PgtableError | undefine
   const c = s.crashkernel;
   if (!s.input.kexecLoaded || !c || c.size === 0n || !s.input.policy.protectsCrashkres) return undefined;
   try {
-    s.pt.setMemory(lmAlias(s, c.base), c.size, SET_MEMORY.invalid.set, SET_MEMORY.invalid.clear, "classic");
+    s.pt.setMemory(lmAlias(s, c.base), c.size, invalidMasks(s).set, invalidMasks(s).clear, "classic");
     s.steps.push({ what: "arch_kexec_protect_crashkres(): set_memory_valid(0) over the whole reservation (the kernel does the loaded segments: an upper bound)", range: { base: c.base, size: c.size } });
     return undefined;
   } catch (e) {

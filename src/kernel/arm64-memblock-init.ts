@@ -28,11 +28,16 @@ export function arm64MemblockInitStep(s: BootState): void {
   if (kaslr !== undefined && (kaslr < 0n || kaslr % align !== 0n)) {
     throw new InvalidArgumentError("kaslrOffset", `0x${kaslr.toString(16)} is not a multiple of ARM64_MEMSTART_ALIGN (0x${align.toString(16)})`);
   }
-  s.memstart = trimmed.memstartAddr - (kaslr ?? 0n);
+  // 7.x: KASLR no longer moves the linear map (it still forces KPTI on a CPU without E0PD).
+  const moved = s.input.policy.linearKaslr ? (kaslr ?? 0n) : 0n;
+  if (kaslr !== undefined && kaslr !== 0n && !s.input.policy.linearKaslr) {
+    s.notes.push(`KASLR offset 0x${kaslr.toString(16)}: ${s.input.policy.line} does not randomise the linear map (KASLR moves the kernel image only): ignored`);
+  }
+  s.memstart = trimmed.memstartAddr - moved;
   s.startOfDram = memblockStartOfDRAM(mb);
   s.endOfDram = memblockEndOfDRAM(mb);
-  if (kaslr !== undefined && s.endOfDram - s.memstart > trimmed.linearRegionSize) {
-    throw new InvalidArgumentError("kaslrOffset", `0x${kaslr.toString(16)} puts the end of memory beyond the linear map`);
+  if (moved !== 0n && s.endOfDram - s.memstart > trimmed.linearRegionSize) {
+    throw new InvalidArgumentError("kaslrOffset", `0x${moved.toString(16)} puts the end of memory beyond the linear map`);
   }
   // arm64_dma_phys_limit (zone_sizes_init() computes it; the carve-out releases knew it here).
   const { config } = s.input;

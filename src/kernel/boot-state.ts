@@ -2,9 +2,10 @@
  * The state the boot steps hand on, as the kernel's globals do: memblock, memstart_addr, the
  * decisions taken from the command line and configuration, and what each step reserved or mapped.
  */
+import { SET_MEMORY } from "../descriptor.js";
 import type { Geometry } from "../geometry.js";
 import type { Memblock } from "../memmap/memblock.js";
-import type { PageTableEngine } from "../types.js";
+import type { ChangeMode, PageTableEngine } from "../types.js";
 import type { BootInput, BootStep, Range } from "./boot-types.js";
 import type { CrashkernelRequest, CrashkernelReservation } from "./crashkernel.js";
 
@@ -25,6 +26,8 @@ export interface BootState {
   /** 1 << PHYS_MASK_SHIFT. */
   paLimit: bigint;
 
+  /** rodata_enabled (mark_rodata_ro() runs): everything but rodata=off. */
+  rodataEnabled: boolean;
   /** rodata_full, debug_pagealloc_enabled(), and KFENCE without an early pool (can_set_direct_map()). */
   rodataFull: boolean;
   debugPagealloc: boolean;
@@ -43,6 +46,8 @@ export interface BootState {
   cma: Range | undefined;
   /** The kernel alias [_text or _stext, __init_begin). */
   alias: Range;
+  /** 7.x: the data/bss alias [__init_end, __bss_stop), mapped apart (size 0 before). */
+  dataAlias: Range;
   /** The flags the bank loop used, and the ranges it mapped. */
   flags: number;
   banks: Range[];
@@ -50,6 +55,21 @@ export interface BootState {
   steps: BootStep[];
   reasons: string[];
   notes: string[];
+}
+
+/** set_memory_valid(0)'s set and clear masks: PTE_PRESENT_INVALID is the nG bit from 7.x on. */
+export function invalidMasks(s: BootState): { set: bigint; clear: bigint } {
+  return s.input.policy.invalidNg ? SET_MEMORY.invalidNg : SET_MEMORY.invalid;
+}
+
+/**
+ * How set_memory_*() meets blocks and CONT entries: apply_to_page_range() before v6.18 ("classic");
+ * from v6.18 update_range_prot(), which splits when BBML2 lets it ("split") and otherwise changes
+ * the leaves in place ("leaf").
+ */
+export function changeMode(s: BootState): ChangeMode {
+  if (!s.input.policy.bbml2) return "classic";
+  return (s.input.bbml2 ?? "none") === "none" ? "leaf" : "split";
 }
 
 /** The linear-map VA of a physical address: __phys_to_virt(). */

@@ -17,8 +17,11 @@ export interface BootMemory {
   nomap: Range[];
   /** memblock.reserved known before map_mem() (firmware, DT /reserved-memory without no-map). */
   reserved: Range[];
-  /** The kernel image: `_text`, `_stext`, `__init_begin` and `_end` (physical). */
-  kernel: { text: bigint; stext: bigint; initBegin: bigint; end: bigint };
+  /**
+   * The kernel image: `_text`, `_stext`, `__init_begin`, `__init_end` (= `_sdata`), `__bss_stop`
+   * and `_end` (physical).
+   */
+  kernel: { text: bigint; stext: bigint; initBegin: bigint; initEnd: bigint; bssStop: bigint; end: bigint };
   /** ZONE_DMA's address bits from firmware (DT dma-ranges, IORT): 32, or 30 on a Raspberry Pi 4. */
   zoneDmaBits: number;
 }
@@ -87,6 +90,8 @@ export interface BootResult {
   cma: Range | undefined;
   /** The kernel alias map_mem() mapped apart: [_text or _stext, __init_begin). */
   alias: Range;
+  /** 7.x: the data/bss alias [__init_end, __bss_stop), invalid after mark_rodata_ro() (size 0 before 7.x). */
+  dataAlias: Range;
   /** The memblock ranges the bank loop mapped (for_each_mem_range() with the alias, pool and carve-out NOMAP). */
   banks: Range[];
   steps: BootStep[];

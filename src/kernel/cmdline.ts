@@ -7,8 +7,8 @@
 
 /** What the command line says. Undefined fields were not given. */
 export interface Cmdline {
-  /** rodata=on|off|full (arch_parse_debug_rodata). */
-  rodata: "on" | "off" | "full" | undefined;
+  /** rodata=on|off|full|noalias (arch_parse_debug_rodata(); which values a release knows: rules.rodataSyntax). */
+  rodata: "on" | "off" | "full" | "noalias" | undefined;
   /** Every crashkernel= value, in order. */
   crashkernel: string[];
   /** debug_pagealloc= (kstrtobool). */
@@ -71,7 +71,7 @@ export function parseCmdline(text: string): Cmdline {
     const value = eq < 0 ? undefined : param.slice(eq + 1);
     switch (name) {
       case "rodata":
-        if (value !== "on" && value !== "off" && value !== "full") throw new CmdlineError(param, "rodata takes on, off or full");
+        if (value !== "on" && value !== "off" && value !== "full" && value !== "noalias") throw new CmdlineError(param, "rodata takes on, off, full (before 7.0) or noalias (7.0+)");
         c.rodata = value;
         break;
       case "crashkernel":

@@ -40,16 +40,17 @@ export function kfenceGuardPages(numObjects: number): number[] {
   return pages;
 }
 
-/** Applies `kfence_init_pool()`'s protection to the pool mapped at `va`. */
-export function kfenceInitPool(pt: PageTableEngine, va: bigint, numObjects: number): void {
+/**
+ * Applies `kfence_init_pool()`'s protection to the pool mapped at `va`; `invalid` is the release's
+ * set_memory_valid(0) (nG set too from 7.x on: invalidMasks()).
+ */
+export function kfenceInitPool(pt: PageTableEngine, va: bigint, numObjects: number, invalid: { set: bigint; clear: bigint } = SET_MEMORY.invalid): void {
   const page = pt.geometry.pageSize;
-  for (const p of kfenceGuardPages(numObjects)) {
-    pt.setMemory(va + BigInt(p) * page, page, SET_MEMORY.invalid.set, SET_MEMORY.invalid.clear, "classic");
-  }
+  for (const p of kfenceGuardPages(numObjects)) pt.setMemory(va + BigInt(p) * page, page, invalid.set, invalid.clear, "classic");
 }
 
 /** Protects object `i`'s page, as freeing it does. */
-export function kfenceFreeObject(pt: PageTableEngine, poolVa: bigint, i: number): void {
+export function kfenceFreeObject(pt: PageTableEngine, poolVa: bigint, i: number, invalid: { set: bigint; clear: bigint } = SET_MEMORY.invalid): void {
   const page = pt.geometry.pageSize;
-  pt.setMemory(poolVa + BigInt(kfenceObjectPage(i)) * page, page, SET_MEMORY.invalid.set, SET_MEMORY.invalid.clear, "classic");
+  pt.setMemory(poolVa + BigInt(kfenceObjectPage(i)) * page, page, invalid.set, invalid.clear, "classic");
 }

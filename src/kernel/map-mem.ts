@@ -1,7 +1,8 @@
 /**
  * map_mem() (arch/arm64/mm/mmu.c): the flags of the bank loop, the kernel alias (and the KFENCE
  * pool and a carved-out crashkernel) marked NOMAP so that the loop skips them, the loop over
- * for_each_mem_range(), then the ranges left out mapped apart and their NOMAP marks cleared.
+ * for_each_mem_range(), then the ranges left out mapped apart and their NOMAP marks cleared. From
+ * 7.x the text and data/bss aliases are mapped first with the loop's flags, and the loop maps over them.
  */
 import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, NO_EXEC_MAPPINGS, pageKernel } from "../descriptor.js";
 import { memblockClearNomap, memblockMappable, memblockMarkNomap } from "../memmap/memblock.js";
@@ -22,9 +23,10 @@ function bankFlags(s: BootState): number {
   const reasons: string[] = [];
   if (s.crashForcesPages) reasons.push(`crashkernel= on the command line (${policy.crash === "force-pages" ? "v5.13-v5.17 rule" : "reservation deferred until the DMA zones are known"})`);
   if (s.rodataFull) {
-    reasons.unshift(cmdline.rodata === "full" ? "rodata=full" : cmdline.rodata === "on"
-      ? "rodata=on keeps rodata_full on in this release (fixed by acfa60dbe038)"
-      : "rodata=full by default (CONFIG_RODATA_FULL_DEFAULT_ENABLED)");
+    const noalias = policy.rodataSyntax === "noalias";
+    reasons.unshift(cmdline.rodata === "full" && !noalias ? "rodata=full" : cmdline.rodata === "on"
+      ? (noalias ? "rodata=on (rodata_full: only rodata=noalias or off turn it off in 7.x)" : "rodata=on keeps rodata_full on in this release (fixed by acfa60dbe038)")
+      : noalias ? "rodata_full by default (7.x: always, unless rodata=noalias or off)" : "rodata=full by default (CONFIG_RODATA_FULL_DEFAULT_ENABLED)");
   }
   if (s.kfenceLate) {
     reasons.push(policy.kfence === "all-pages"
@@ -48,6 +50,22 @@ function bankFlags(s: BootState): number {
   return flags;
 }
 
+/** `r` without the ranges of `holes` (sorted, disjoint), in address order. */
+function subtractRanges(r: { base: bigint; size: bigint }, holes: ReadonlyArray<{ base: bigint; size: bigint }>): Array<{ base: bigint; size: bigint }> {
+  const out: Array<{ base: bigint; size: bigint }> = [];
+  let at = r.base;
+  const end = r.base + r.size;
+  for (const h of [...holes].sort((a, b) => (a.base < b.base ? -1 : 1))) {
+    const hs = h.base > at ? h.base : at;
+    const he = h.base + h.size < end ? h.base + h.size : end;
+    if (hs >= he) continue;
+    if (hs > at) out.push({ base: at, size: hs - at });
+    at = he;
+  }
+  if (at < end) out.push({ base: at, size: end - at });
+  return out;
+}
+
 /** map_mem(): maps the linear map on `s.pt`. */
 export function mapMem(s: BootState, kfenceSampleInterval: number): void {
   const { policy, memory } = s.input;
@@ -55,10 +73,24 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
   // arm64_kfence_alloc_pool(): the first thing map_mem() does (v6.1.65+, v6.4+).
   if (policy.kfence === "early-pool" && s.input.config.kfence) arm64KfenceAllocPool(s, kfenceSampleInterval);
   s.flags = bankFlags(s);
-  // The kernel alias, [_text or _stext, __init_begin), is NOMAP during the loop.
   const aliasStart = policy.aliasStart === "_text" ? memory.kernel.text : memory.kernel.stext;
   s.alias = { base: aliasStart, size: memory.kernel.initBegin - aliasStart };
-  const apart = [s.alias];
+  const prot = linearProt(s, true);
+  const apart: Array<{ base: bigint; size: bigint }> = [];
+  if (policy.aliasMapping === "bank-flags") {
+    // 7.x: the text alias first, with the loop's flags, so that it can be made read-only without
+    // splitting the loop's blocks; then the data/bss alias, to be made invalid by mark_rodata_ro().
+    pt.map(lmAlias(s, s.alias.base), s.alias.base, s.alias.size, prot, s.flags);
+    s.steps.push({ what: `map kernel alias [${policy.aliasStart}, __init_begin) first (pgprot_tagged(PAGE_KERNEL), the bank flags)`, range: s.alias });
+    if (policy.dataAliasInvalid) {
+      s.dataAlias = { base: memory.kernel.initEnd, size: memory.kernel.bssStop - memory.kernel.initEnd };
+      pt.map(lmAlias(s, s.dataAlias.base), s.dataAlias.base, s.dataAlias.size, prot, s.flags);
+      s.steps.push({ what: "map kernel data/bss alias [__init_end, __bss_stop) (pgprot_tagged(PAGE_KERNEL), the bank flags)", range: s.dataAlias });
+    }
+  } else {
+    // The kernel alias, [_text or _stext, __init_begin), is NOMAP during the loop.
+    apart.push(s.alias);
+  }
   if (s.kfencePool) apart.push(s.kfencePool);
   const crashCarved = s.crashkernel !== undefined && s.crashkernel.size > 0n && s.crashEarly;
   if (crashCarved) apart.push({ base: s.crashkernel!.base, size: s.crashkernel!.size });
@@ -67,7 +99,7 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
   // for_each_mem_range(): every region without NOMAP.
   const page = s.g.pageSize;
   s.banks = [];
-  const prot = linearProt(s, true);
+  const premapped = policy.aliasMapping === "bank-flags" ? [s.alias, s.dataAlias].filter((r) => r.size > 0n) : [];
   for (const b of memblockMappable(s.mb)) {
     let start = b.base;
     let end = b.base + b.size;
@@ -76,13 +108,20 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
       end = (end / page) * page;
       if (start >= end) continue;
     }
-    pt.map(lmAlias(s, start), start, end - start, prot, s.flags);
-    s.banks.push({ base: start, size: end - start });
-    s.steps.push({ what: "map memblock range (pgprot_tagged(PAGE_KERNEL))", range: { base: start, size: end - start } });
+    // 7.x maps the bank over the aliases mapped first with the same prot and flags; init_pud() and
+    // init_pmd() keep an existing table and alloc_init_cont_pte() adds no CONT over valid non-CONT
+    // entries, so that is the same as mapping what the aliases left out, which the engine does.
+    for (const r of subtractRanges({ base: start, size: end - start }, premapped)) {
+      pt.map(lmAlias(s, r.base), r.base, r.size, prot, s.flags);
+      s.banks.push(r);
+      s.steps.push({ what: "map memblock range (pgprot_tagged(PAGE_KERNEL))", range: r });
+    }
   }
-  // The kernel alias: PAGE_KERNEL, blocks allowed but no CONT, so that it can be made read-only.
-  pt.map(lmAlias(s, s.alias.base), s.alias.base, s.alias.size, linearProt(s, false), NO_CONT_MAPPINGS);
-  s.steps.push({ what: `map kernel alias [${policy.aliasStart}, __init_begin) (PAGE_KERNEL, NO_CONT_MAPPINGS)`, range: s.alias });
+  if (policy.aliasMapping === "apart") {
+    // The kernel alias: PAGE_KERNEL, blocks allowed but no CONT, so that it can be made read-only.
+    pt.map(lmAlias(s, s.alias.base), s.alias.base, s.alias.size, linearProt(s, false), NO_CONT_MAPPINGS);
+    s.steps.push({ what: `map kernel alias [${policy.aliasStart}, __init_begin) (PAGE_KERNEL, NO_CONT_MAPPINGS)`, range: s.alias });
+  }
   if (crashCarved) {
     const c = s.crashkernel!;
     pt.map(lmAlias(s, c.base), c.base, c.size, linearProt(s, false), PAGE_FLAGS);

@@ -38,6 +38,16 @@ export interface KernelPolicy {
   protectsCrashkres: boolean;
   /** BBML2_NOABORT split on demand and force_pte_mapping() (v6.18 a166563e7ec3). */
   bbml2: boolean;
+  /** What rodata= means ("noalias": 7.x, rodata_full on unless rodata=noalias or off). */
+  rodataSyntax: "full" | "noalias";
+  /** How map_mem() maps the kernel text alias. */
+  aliasMapping: "apart" | "bank-flags";
+  /** [__init_end, __bss_stop) is mapped apart and made invalid by mark_rodata_ro(). */
+  dataAliasInvalid: boolean;
+  /** set_memory_valid(0) sets nG (PTE_PRESENT_INVALID). */
+  invalidNg: boolean;
+  /** KASLR moves the linear map. */
+  linearKaslr: boolean;
   /** Where the rules were read. */
   evidence: string;
 }
@@ -47,6 +57,7 @@ const READ: Array<[number, number, number, string]> = [
   [5, 10, 223, "Debian linux-source-5.10"],
   [6, 1, 192, "Debian linux-source-6.1"],
   [6, 12, 117, "Debian linux-source-6.12"],
+  [7, 3, 4, "Debian linux-source-7.3"],
 ];
 
 /**
@@ -77,6 +88,11 @@ export function policyFor(r: KernelRelease): KernelPolicy {
     pageAlignRanges: v.pageAlignRanges,
     protectsCrashkres: v.protectsCrashkres,
     bbml2: v.bbml2,
+    rodataSyntax: v.rodataSyntax,
+    aliasMapping: v.aliasMapping,
+    dataAliasInvalid: v.dataAliasInvalid,
+    invalidNg: v.invalidNg,
+    linearKaslr: v.linearKaslr,
     evidence,
   };
 }

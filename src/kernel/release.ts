@@ -27,7 +27,7 @@ export class UnknownKernelError extends RangeError {
 
 /** The oldest and newest lines modelled. */
 const OLDEST = [5, 10];
-const NEWEST = [6, 18];
+const NEWEST = [7, 3];
 
 /**
  * A Debian or Ubuntu ABI name: `X.Y.0-ABI-flavour` (5.10.0-32-arm64, 6.1.0-56-cloud-arm64,

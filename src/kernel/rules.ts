@@ -71,6 +71,24 @@ export interface RuleValues {
   bbml2: boolean;
   /** The kernel_page_tables output format (src/ptdump/flavour.ts). */
   ptdumpFlavour: PtdumpFlavour;
+  /**
+   * What rodata= means: "full" (on, off, full; the default from CONFIG_RODATA_FULL_DEFAULT_ENABLED)
+   * or "noalias" (rodata_full on by default and with rodata=on; rodata=noalias keeps it off; full is
+   * no longer an arm64 value).
+   */
+  rodataSyntax: "full" | "noalias";
+  /**
+   * How map_mem() maps the kernel text alias: "apart" (NOMAP during the bank loop, then PAGE_KERNEL
+   * with NO_CONT_MAPPINGS: blocks where aligned) or "bank-flags" (first, with the bank loop's flags and
+   * pgprot_tagged(PAGE_KERNEL)).
+   */
+  aliasMapping: "apart" | "bank-flags";
+  /** The kernel's data/bss alias [__init_end, __bss_stop) is mapped apart and made invalid by mark_rodata_ro(). */
+  dataAliasInvalid: boolean;
+  /** set_memory_valid(0) sets PTE_PRESENT_INVALID (nG) as it clears PTE_VALID: ptdump shows "F … NG". */
+  invalidNg: boolean;
+  /** KASLR moves the linear map (memstart_addr lowered by a random multiple of ARM64_MEMSTART_ALIGN). */
+  linearKaslr: boolean;
 }
 
 /** A field a rule sets. */
@@ -80,6 +98,7 @@ export type RuleField = keyof RuleValues;
 export const RULE_FIELDS: readonly RuleField[] = [
   "crash", "kfence", "aliasStart", "noExec", "tableAttrs", "pageKernelDirty", "crashHighLow", "rodataOnHonoured",
   "crashDefaults62", "safeRule", "pageAlignRanges", "protectsCrashkres", "bbml2", "ptdumpFlavour",
+  "rodataSyntax", "aliasMapping", "dataAliasInvalid", "invalidNg", "linearKaslr",
 ];
 
 /** A stable line that took a rule before (or without) its mainline release. */
@@ -127,6 +146,7 @@ function rule<F extends RuleField>(
 const BASE = "v5.10";
 const SRC_61 = "source: Debian 6.1.192";
 const SRC_612 = "source: Debian 6.12.117";
+const SRC_73 = "source: Debian 7.3.4";
 
 /** The table. Within a field, rules are in mainline order; backport-only rules come last. */
 export const RULES: readonly KernelRule[] = [
@@ -223,6 +243,8 @@ export const RULES: readonly KernelRule[] = [
   rule("safeRule", "v6.12", "6.12", "895a37028a48", "arm64: mm: Permit PTE SW bits to change in live mappings",
     `${SRC_612}: an invalid entry on either side is safe and software bits may change; the commit came in v6.10 and the ` +
       "invalid-side change's commit is not identified, so the model switches at 6.12, the first release read"),
+  rule("safeRule", "v7.3", "7.0", undefined, undefined,
+    `${SRC_73}: the check that live contiguous entries may not change at all is gone`),
 
   // Rounding of memblock ranges.
   rule("pageAlignRanges", false, "5.10", undefined, undefined, `${BASE}: each memblock range is mapped as it is`),
@@ -253,6 +275,25 @@ export const RULES: readonly KernelRule[] = [
       "(commit not identified); the model switches at 6.12, the first release read"),
   rule("ptdumpFlavour", "6.15", "6.15", "f5e93819e2cc", "arm64/ptdump: Test PMD_TYPE_MASK for block mapping",
     "the BLK column tests PMD_TYPE_MASK == PMD_TYPE_SECT"),
+
+  // rodata= and what the linear map does with the kernel image (7.x).
+  rule("rodataSyntax", "full", "5.10", undefined, undefined,
+    `${BASE}: rodata=on|off|full, the default from CONFIG_RODATA_FULL_DEFAULT_ENABLED`),
+  rule("rodataSyntax", "noalias", "7.0", undefined, undefined,
+    `${SRC_73}: rodata_full is on unless rodata=noalias or off; rodata=on means full; "full" is no longer an arm64 value`),
+  rule("aliasMapping", "apart", "5.10", undefined, undefined,
+    `${BASE}: the text alias is NOMAP during the bank loop, then mapped with PAGE_KERNEL and NO_CONT_MAPPINGS`),
+  rule("aliasMapping", "bank-flags", "7.0", undefined, undefined,
+    `${SRC_73}: the text alias [_text, __init_begin) is mapped first, with the bank loop's flags and pgprot_tagged(PAGE_KERNEL)`),
+  rule("dataAliasInvalid", false, "5.10", undefined, undefined, `${BASE}: the kernel's data and bss stay mapped in the linear map`),
+  rule("dataAliasInvalid", true, "7.0", undefined, undefined,
+    `${SRC_73}: [__init_end, __bss_stop) is mapped apart and mark_rodata_ro() makes it invalid (mark_linear_data_alias_valid(false))`),
+  rule("invalidNg", false, "5.10", undefined, undefined, `${BASE}: set_memory_valid(0) clears PTE_VALID only`),
+  rule("invalidNg", true, "7.0", undefined, undefined,
+    `${SRC_73}: set_memory_valid(0) also sets PTE_PRESENT_INVALID (the nG bit), so KFENCE guards and the data alias print "F … NG"`),
+  rule("linearKaslr", true, "5.10", undefined, undefined, `${BASE}: KASLR lowers memstart_addr by a random multiple of ARM64_MEMSTART_ALIGN`),
+  rule("linearKaslr", false, "7.0", undefined, undefined,
+    `${SRC_73}: arm64_memblock_init() no longer randomises the linear region; KASLR moves the kernel image only`),
 ];
 
 /** Orders [major, minor] pairs. */

@@ -6,6 +6,7 @@
 import { BlockMappingError, NotMappedError } from "../errors.js";
 import type { ChangeMode } from "../types.js";
 import { splitKernelLeafMapping } from "./split.js";
+import { entrySize } from "../geometry.js";
 import { BLOCK_WHAT, PGD_FRAME, type RefState, addrEnd, childFrame, entryIndex, hw, isCont, isTable, topLevel } from "./tables.js";
 
 /** The masks of one change. */
@@ -19,6 +20,9 @@ export function changeMemoryCommon(s: RefState, va: bigint, size: bigint, set: b
   const end = va + size;
   if (mode === "classic") {
     applyToPageRange(s, PGD_FRAME, topLevel(s.g), va, end, { set, clear });
+  } else if (mode === "leaf") {
+    checkWholeBlocks(s, PGD_FRAME, topLevel(s.g), va, end);
+    updateRangeProt(s, PGD_FRAME, topLevel(s.g), va, end, { set, clear });
   } else {
     splitKernelLeafMapping(s, va, end);
     updateRangeProt(s, PGD_FRAME, topLevel(s.g), va, end, { set, clear });
@@ -44,6 +48,20 @@ function applyToPageRange(s: RefState, frame: number, d: number, addr: bigint, e
       if (isCont(desc)) throw new BlockMappingError(addr, hw(d), desc, BLOCK_WHAT.cont);
       s.pool.store(frame, index, (desc & ~m.clear) | m.set, 0);
     }
+    addr = next;
+  } while (addr !== end);
+}
+
+/** Leaf mode's check before any write: every entry mapped, no block covered in part (pageattr_p?d_entry: WARN, -EINVAL). */
+function checkWholeBlocks(s: RefState, frame: number, d: number, addr: bigint, end: bigint): void {
+  const g = s.g;
+  const table = s.pool.table(frame);
+  do {
+    const next = addrEnd(g, addr, end, d);
+    const desc = table[entryIndex(g, addr, d)];
+    if (desc === 0n) throw new NotMappedError(addr, hw(d));
+    if (isTable(desc, d)) checkWholeBlocks(s, childFrame(g, desc), d - 1, addr, next);
+    else if (d > 0 && next - addr !== entrySize(g, d)) throw new BlockMappingError(addr, hw(d), desc, BLOCK_WHAT.block);
     addr = next;
   } while (addr !== end);
 }

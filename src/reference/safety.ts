@@ -31,8 +31,8 @@ const PTE_SWBITS_MASK = (1n << 63n) | (0xfn << 55n);
 /**
  * `pgattr_change_is_safe(old, new)`: whether a live leaf may go from `old` to `new` without
  * break-before-make. v6.1: safe if either side is exactly 0. v6.12 and later: safe if either side is
- * invalid (bit 0 clear), the OA may not change, and the software bits may. Then, in both: no CONT on
- * either side, nG may not go from set to clear, and only PXN, RDONLY, WRITE (DBM), nG — and AttrIndx
+ * invalid (bit 0 clear), the OA may not change, and the software bits may; v7.3 as v6.12 but the
+ * contiguous bit may be live too. Then: no CONT on either side (before v7.3), nG may not go from set to clear, and only PXN, RDONLY, WRITE (DBM), nG — and AttrIndx
  * between Normal and Normal-Tagged — may change.
  */
 export function pgattrChangeIsSafe(g: Geometry, rule: SafeRule, oldDesc: bigint, newDesc: bigint): boolean {
@@ -47,8 +47,8 @@ export function pgattrChangeIsSafe(g: Geometry, rule: SafeRule, oldDesc: bigint,
     // a live entry's pfn should not change
     if (decodeOA(g, oldDesc) !== decodeOA(g, newDesc)) return false;
   }
-  // live contiguous mappings may not be manipulated at all
-  if ((oldDesc | newDesc) & PTE_CONT) return false;
+  // live contiguous mappings may not be manipulated at all (the check is gone in v7.3)
+  if (rule !== "v7.3" && (oldDesc | newDesc) & PTE_CONT) return false;
   // transitioning from non-global to global is unsafe
   if (oldDesc & ~newDesc & PTE_NG) return false;
   // Normal <-> Normal-Tagged is a permission change

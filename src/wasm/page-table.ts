@@ -76,7 +76,7 @@ export class WasmPageTable implements PageTableEngine {
     const { geometry: g, tableAttrs, safeRule } = checkOptions(options);
     this.geometry = g;
     this.#x = engine ?? instantiateEngine();
-    const rc = this.#x.init(g.pageShift, g.vaBits, tableAttrs, safeRule === "v6.12" ? 1 : 0);
+    const rc = this.#x.init(g.pageShift, g.vaBits, tableAttrs, safeRule === "v7.3" ? 2 : safeRule === "v6.12" ? 1 : 0);
     if (options.implicitLeaves === false) this.#x.setImplicitLeaves(0);
     if (rc !== 0) throw new OutOfMemoryError(1, "wasm memory could not hold the PGD");
   }
@@ -164,7 +164,7 @@ export class WasmPageTable implements PageTableEngine {
     checkVaRange(this.geometry, va, size);
     checkChangeMasks(this.geometry, set, clear);
     checkMode(mode);
-    return this.#mutate((x) => x.changeRangeProt(va, size, set, clear, mode === "split" ? 1 : 0));
+    return this.#mutate((x) => x.changeRangeProt(va, size, set, clear, mode === "split" ? 1 : mode === "leaf" ? 2 : 0));
   }
 
   walk(va: bigint): WalkResult {

@@ -33,7 +33,7 @@ if ! grep -q '^=== CAPTURE DONE ===' "$LOG.lf"; then
   tail -n 200 "$LOG.lf" > "$OUT/FAILED-log-tail.txt"
   exit 1
 fi
-for k in uname ptdump-syms cmdline iomem meminfo ptdump kfence-objects kfence-unstable dmesg; do
+for k in uname ptdump-syms kernel-syms cmdline iomem meminfo ptdump kfence-objects kfence-unstable dmesg; do
   awk -v k="$k" '$0=="=== CAPTURE " k " ==="{on=1;next} on&&$0=="=== END ==="{exit} on' \
     "$LOG.lf" > "$OUT/$k.txt"
   [ -s "$OUT/$k.txt" ] || rm -f "$OUT/$k.txt"    # kfence-objects exists only with KFENCE

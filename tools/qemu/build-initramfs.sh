@@ -26,6 +26,8 @@ fi
 cap() { echo "=== CAPTURE $1 ==="; shift; "$@" 2>&1; echo "=== END ==="; }
 cap uname   uname -r
 cap ptdump-syms grep -E "ptdump|address_markers" /proc/kallsyms
+# the kernel image's section bounds (vmlinux.lds.S), as /proc/kallsyms lists them (System.map's form)
+cap kernel-syms grep -E " (_text|_stext|__init_begin|__init_end|_sdata|__bss_start|__bss_stop|_end)$" /proc/kallsyms
 cap cmdline cat /proc/cmdline
 cap iomem   cat /proc/iomem
 cap meminfo cat /proc/meminfo
