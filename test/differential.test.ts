@@ -20,7 +20,7 @@ import {
 import { PgtableError } from "../src/errors.js";
 import { type Granule, entrySize, geometry, oaFieldMask } from "../src/geometry.js";
 import { ReferencePageTable } from "../src/reference/index.js";
-import type { PageTableEngine } from "../src/types.js";
+import type { ChangeMode, PageTableEngine, SafeRule } from "../src/types.js";
 import { instantiateEngine } from "../src/wasm/module.js";
 import { WasmPageTable } from "../src/wasm/page-table.js";
 
@@ -30,7 +30,7 @@ const CONFIGS: Array<[Granule, number]> = [
 
 type Op =
   | { kind: "map"; at: number; pages: number; paShift: number; flags: number; prot: number; paBase: number }
-  | { kind: "set"; at: number; pages: number; change: keyof typeof SET_MEMORY; split: boolean }
+  | { kind: "set"; at: number; pages: number; change: keyof typeof SET_MEMORY; mode: ChangeMode }
   | { kind: "unmap"; at: number; pages: number };
 
 /** Whatever a call did, in a form both engines must match exactly. */
@@ -115,7 +115,7 @@ function sequenceArb(g: ReturnType<typeof geometry>): fc.Arbitrary<Op[]> {
     }));
     const op: fc.Arbitrary<Op> = fc.oneof(
       { weight: 2, arbitrary: fc.tuple(inner, fc.constantFrom(0, first.paShift), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 7 })).map(([r, paShift, flags, prot]) => ({ kind: "map" as const, ...r, paShift, flags, prot, paBase: first.paBase })) },
-      { weight: 4, arbitrary: fc.tuple(inner, fc.constantFrom(...(Object.keys(SET_MEMORY) as Array<keyof typeof SET_MEMORY>)), fc.boolean()).map(([r, change, split]) => ({ kind: "set" as const, ...r, change, split })) },
+      { weight: 4, arbitrary: fc.tuple(inner, fc.constantFrom(...(Object.keys(SET_MEMORY) as Array<keyof typeof SET_MEMORY>)), fc.constantFrom<ChangeMode>("classic", "split", "leaf")).map(([r, change, mode]) => ({ kind: "set" as const, ...r, change, mode })) },
       { weight: 2, arbitrary: inner.map((r) => ({ kind: "unmap" as const, ...r })) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant("map" as const), at: atArb(g), pages: pagesArb(g), paShift: fc.constantFrom(0, 1, 16, 512, 3), flags: fc.integer({ min: 0, max: 7 }), prot: fc.integer({ min: 0, max: 7 }), paBase: fc.constant(first.paBase) }) },
     );
@@ -141,7 +141,7 @@ function apply(pt: PageTableEngine, op: Op): unknown {
   }
   if (op.kind === "set") {
     const m = SET_MEMORY[op.change];
-    return outcome(() => pt.setMemory(va, size, m.set, m.clear, op.split ? "split" : "classic"));
+    return outcome(() => pt.setMemory(va, size, m.set, m.clear, op.mode));
   }
   return outcome(() => pt.unmap(va, size));
 }
@@ -173,15 +173,15 @@ describe("wasm engine matches the reference", () => {
       let implicitSeen = 0;
       const probeArb = fc.array(atArb(g).chain((at) => fc.integer({ min: 0, max: 600 }).map((d) => g.ttbr1Base + BigInt(at + d) * g.pageSize + 8n)), { minLength: 1, maxLength: 40 });
       fc.assert(
-        fc.property(sequenceArb(g), probeArb, (ops, probes) => {
-          const wasm = new WasmPageTable({ granule, vaBits });
+        fc.property(sequenceArb(g), probeArb, fc.constantFrom<SafeRule>("v6.1", "v6.12", "v7.3"), (ops, probes, safeRule) => {
+          const wasm = new WasmPageTable({ granule, vaBits, safeRule });
           const breadthFirst = instantiateEngine();
           breadthFirst.setWalkStrategy(2); // the batch walk used on tables beyond the caches
-          const wasmBf = new WasmPageTable({ granule, vaBits, implicitLeaves: false }, breadthFirst); // and dense tables
+          const wasmBf = new WasmPageTable({ granule, vaBits, safeRule, implicitLeaves: false }, breadthFirst); // and dense tables
           const lockstep = instantiateEngine();
           lockstep.setWalkStrategy(1); // four walks in lockstep, on dense tables
-          const wasmDense = new WasmPageTable({ granule, vaBits, implicitLeaves: false }, lockstep);
-          const ref = new ReferencePageTable({ granule, vaBits });
+          const wasmDense = new WasmPageTable({ granule, vaBits, safeRule, implicitLeaves: false }, lockstep);
+          const ref = new ReferencePageTable({ granule, vaBits, safeRule });
           for (const op of ops) {
             const expected = apply(ref, op);
             expect(apply(wasm, op), JSON.stringify(op)).toEqual(expected);

@@ -150,7 +150,7 @@ describe("arm64-pgtable host --root (Debian 6.12.117 captures under QEMU virt)",
     expect(r.code).toBe(1);
     const entries = /^## diff: .*\n([\s\S]*?)\n\n## costs/m.exec(r.out)![1].split("\n").slice(0, -1);
     expect(entries.length).toBeGreaterThan(0);
-    for (const e of entries) expect(e).toMatch(/prediction maps (\d+K) PTE RW, kernel maps \1 PTE ro$/);
+    for (const e of entries) expect(e).toMatch(/prediction maps (\d+[KM]) PTE RW, kernel maps \1 PTE ro$/);
   });
 
   it("without kernel_page_tables: a note that the comparison was not possible, exit 0", () => {
@@ -228,5 +228,33 @@ describe("arm64-pgtable host --root (Debian 6.12.117 captures under QEMU virt)",
     expect(r.code).toBe(2);
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toMatch(/proc\/iomem: every address reads 0 .*run as root/);
+  });
+});
+
+describe("arm64-pgtable host --root on Debian 7.3.4 (its data/bss alias from /proc/kallsyms)", () => {
+  const kallsyms = () => readFileSync(join(QEMU, "7.3", "2G-default", "kernel-syms.txt"), "utf8");
+  const diffOf = (out: string) => /^## diff: .*\n([\s\S]*?)\n\n## costs/m.exec(out)![1].split("\n").slice(0, -1);
+
+  it("with /proc/kallsyms: [__init_end, __bss_stop) invalid as the kernel has it; only the runtime islands differ", () => {
+    const r = host(tree("7.3", "2G-default", { replace: { "proc/kallsyms": kallsyms() } }));
+    expect(r.code).toBe(1);
+    const entries = diffOf(r.out);
+    expect(entries.length).toBeGreaterThan(0);
+    for (const e of entries) expect(e).toMatch(/prediction maps (\d+[KM]) PTE RW, kernel maps \1 PTE ro$/);
+    // kernel-syms.txt: __init_end 0xffff800082b00000, __bss_stop 0xffff80008321e000 (_text 0xffff800080000000 at PA 0x40200000).
+    expect(predictionOf(r.out)).toContain("0xffff000002d00000-0xffff00000341e000        7288K PTE F     RW NX SHD AF NG         UXN    MEM/NORMAL-TAGGED\n");
+    expect(r.notes.join("\n")).not.toMatch(/__bss_stop not known/);
+  });
+
+  it("without it: the alias is taken to _end, said in a note, and that tail differs", () => {
+    const r = host(tree("7.3", "2G-default"));
+    expect(r.notes.join("\n")).toMatch(/__bss_stop not known/);
+    expect(diffOf(r.out)).toContain("0xffff00000341e000-0xffff000003440000: prediction maps 136K PTE F NG, kernel maps 136K PTE");
+  });
+
+  it("a /proc/kallsyms read without root (addresses 0): a note, iomem's bounds are used", () => {
+    const zeros = kallsyms().replace(/^[0-9a-f]{16}/gm, "0000000000000000");
+    const r = host(tree("7.3", "2G-default", { replace: { "proc/kallsyms": zeros } }));
+    expect(r.notes.join("\n")).toMatch(/proc\/kallsyms: _text is 0: .*root.*: the image's section bounds are taken from iomem/);
   });
 });

@@ -5,12 +5,15 @@
  * +0x2700000, __init_end +0x2b00000, __bss_stop +0x321e000, _end +0x3240000).
  */
 import { describe, expect, it } from "vitest";
-import { PTE_NG, PTE_RDONLY, PTE_VALID } from "../src/descriptor.js";
+import { PTE_CONT, PTE_NG, PTE_RDONLY, PTE_VALID, SET_MEMORY } from "../src/descriptor.js";
+import { BlockMappingError } from "../src/errors.js";
 import { DEFAULT_CONFIG } from "../src/kernel/config.js";
 import { MemoryMapError } from "../src/memmap/errors.js";
 import { parseKernelSymbols } from "../src/memmap/kernel-symbols.js";
 import { parseMemoryMap } from "../src/memmap/index.js";
+import { ReferencePageTable } from "../src/reference/index.js";
 import { runScenario } from "../src/scenario.js";
+import { WasmPageTable } from "../src/wasm/page-table.js";
 
 const SYMS = [
   "ffff800080000000 T _text",
@@ -123,4 +126,27 @@ describe("7.x KASLR", () => {
     // 6.12 moves it.
     expect(runScenario({ memmap, kernel: "6.12.117", cmdline: "", config, kaslrOffset: 0x1_0000_0000n }).boot.memstart).toBe(0x4000_0000n - 0x1_0000_0000n);
   });
+});
+
+describe("update_range_prot() without a split (leaf mode), both engines", () => {
+  // 4K pages: a 2M block at VA0, then 64K of CONT pages after it. Hand-derived: leaves change in
+  // place and keep CONT (pageattr_pte_entry), a block changes whole, a block covered in part refuses.
+  const VA0 = 0xffff_0000_0000_0000n;
+  for (const make of [(o: object) => new WasmPageTable(o), (o: object) => new ReferencePageTable(o)]) {
+    it(make({}).constructor.name, () => {
+      const pt = make({ granule: 4, vaBits: 48, safeRule: "v7.3" });
+      pt.map(VA0, 0x4000_0000n, 0x20_0000n + 0x1_0000n, 0x0060_0000_0000_0703n);
+      pt.setMemory(VA0 + 0x20_0000n, 0x1000n, SET_MEMORY.ro.set, SET_MEMORY.ro.clear, "leaf");
+      const page = pt.walk(VA0 + 0x20_0000n).descriptor;
+      expect(page & PTE_CONT).toBe(PTE_CONT);
+      expect(page & PTE_RDONLY).toBe(PTE_RDONLY);
+      expect(pt.walk(VA0 + 0x20_1000n).descriptor & PTE_RDONLY).toBe(0n); // its CONT neighbour is left alone
+      pt.setMemory(VA0, 0x20_0000n, SET_MEMORY.ro.set, SET_MEMORY.ro.clear, "leaf");
+      expect(pt.walk(VA0 + 0x1000n)).toMatchObject({ level: 2 });
+      expect(pt.walk(VA0 + 0x1000n).descriptor & PTE_RDONLY).toBe(PTE_RDONLY);
+      expect(() => pt.setMemory(VA0, 0x1000n, SET_MEMORY.rw.set, SET_MEMORY.rw.clear, "leaf")).toThrow(BlockMappingError);
+      expect(() => pt.setMemory(VA0, 0x1000n, SET_MEMORY.rw.set, SET_MEMORY.rw.clear, "classic")).toThrow(BlockMappingError);
+      pt.dispose();
+    });
+  }
 });
