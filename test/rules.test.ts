@@ -118,6 +118,7 @@ const EXPECT: { [F in RuleField]: Array<[string, RuleValues[F]]> } = {
   dataAliasInvalid: [["6.18", false], ["6.19", false], ["7.0.0", true]],
   invalidNg: [["6.12.117", false], ["6.19", false], ["7.0.0", true]],
   linearKaslr: [["5.10.223", true], ["6.19", true], ["7.0.0", false]],
+  cmaAlign: [["5.10.223", "max-order"], ["6.0", "max-order"], ["6.1.0", "pageblock"], ["7.3.4", "pageblock"]],
 };
 
 describe("the rules table", () => {

@@ -15,14 +15,26 @@ function parseCmaSize(v: string): bigint {
   return BigInt(m[1]) << unit;
 }
 
+/**
+ * The CMA area's alignment. pageblock_order is the PMD order with HUGETLB_PAGE (arm64 defconfig,
+ * Debian), which the model assumes: one PMD (2 MiB, 32 MiB, 512 MiB). v5.10 takes the larger of that
+ * and MAX_ORDER - 1 (10, 11, 13 by arm64's defaults): 4 MiB with 4K pages, one PMD otherwise.
+ */
+export function cmaAlignment(s: BootState): bigint {
+  const pmd = s.g.pageSize << BigInt(s.g.pageShift - 3);
+  if (s.input.policy.cmaAlign === "pageblock") return pmd;
+  const maxOrder = s.g.granule === 4 ? 10n : s.g.granule === 16 ? 11n : 13n;
+  const byOrder = s.g.pageSize << maxOrder;
+  return byOrder > pmd ? byOrder : pmd;
+}
+
 /** dma_contiguous_reserve(arm64_dma_phys_limit): the CMA area, top-down below the DMA limit. */
 export function dmaContiguousReserve(s: BootState): void {
   const { config, cmdline } = s.input;
   if (!config.dmaCma) return;
   const size = cmdline.cma !== undefined ? parseCmaSize(cmdline.cma) : BigInt(config.cmaSizeMbytes) << 20n;
   if (size === 0n) return;
-  // CMA_MIN_ALIGNMENT_BYTES: PAGE_SIZE << (MAX_ORDER - 1) = 4 MiB with 4K pages.
-  const got = memblockPhysAllocRange(s.mb, size, s.g.pageSize << 10n, 0n, s.dmaLimit);
+  const got = memblockPhysAllocRange(s.mb, size, cmaAlignment(s), 0n, s.dmaLimit);
   if (got) {
     s.cma = { base: got.base, size };
     s.mb = got.memblock;

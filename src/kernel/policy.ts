@@ -48,6 +48,8 @@ export interface KernelPolicy {
   invalidNg: boolean;
   /** KASLR moves the linear map. */
   linearKaslr: boolean;
+  /** The CMA area's alignment rule. */
+  cmaAlign: "max-order" | "pageblock";
   /** Where the rules were read. */
   evidence: string;
 }
@@ -93,6 +95,7 @@ export function policyFor(r: KernelRelease): KernelPolicy {
     dataAliasInvalid: v.dataAliasInvalid,
     invalidNg: v.invalidNg,
     linearKaslr: v.linearKaslr,
+    cmaAlign: v.cmaAlign,
     evidence,
   };
 }

@@ -89,6 +89,11 @@ export interface RuleValues {
   invalidNg: boolean;
   /** KASLR moves the linear map (memstart_addr lowered by a random multiple of ARM64_MEMSTART_ALIGN). */
   linearKaslr: boolean;
+  /**
+   * The CMA area's alignment: "max-order" (PAGE_SIZE << max(MAX_ORDER - 1, pageblock_order): 4 MiB
+   * with 4K pages) or "pageblock" (CMA_MIN_ALIGNMENT_BYTES: one PMD with HUGETLB_PAGE, 2 MiB with 4K).
+   */
+  cmaAlign: "max-order" | "pageblock";
 }
 
 /** A field a rule sets. */
@@ -98,7 +103,7 @@ export type RuleField = keyof RuleValues;
 export const RULE_FIELDS: readonly RuleField[] = [
   "crash", "kfence", "aliasStart", "noExec", "tableAttrs", "pageKernelDirty", "crashHighLow", "rodataOnHonoured",
   "crashDefaults62", "safeRule", "pageAlignRanges", "protectsCrashkres", "bbml2", "ptdumpFlavour",
-  "rodataSyntax", "aliasMapping", "dataAliasInvalid", "invalidNg", "linearKaslr",
+  "rodataSyntax", "aliasMapping", "dataAliasInvalid", "invalidNg", "linearKaslr", "cmaAlign",
 ];
 
 /** A stable line that took a rule before (or without) its mainline release. */
@@ -291,6 +296,11 @@ export const RULES: readonly KernelRule[] = [
   rule("invalidNg", false, "5.10", undefined, undefined, `${BASE}: set_memory_valid(0) clears PTE_VALID only`),
   rule("invalidNg", true, "7.0", undefined, undefined,
     `${SRC_73}: set_memory_valid(0) also sets PTE_PRESENT_INVALID (the nG bit), so KFENCE guards and the data alias print "F … NG"`),
+  rule("cmaAlign", "max-order", "5.10", undefined, undefined,
+    `${BASE}: dma_contiguous_reserve_area() aligns to PAGE_SIZE << max(MAX_ORDER - 1, pageblock_order)`),
+  rule("cmaAlign", "pageblock", "6.1", undefined, undefined,
+    `${SRC_61}: cma_declare_contiguous_nid() aligns to CMA_MIN_ALIGNMENT_BYTES (pageblock_nr_pages); the commit between 5.10 and ` +
+      "6.1 is not identified, so the model switches at 6.1, the first release read after 5.10"),
   rule("linearKaslr", true, "5.10", undefined, undefined, `${BASE}: KASLR lowers memstart_addr by a random multiple of ARM64_MEMSTART_ALIGN`),
   rule("linearKaslr", false, "7.0", undefined, undefined,
     `${SRC_73}: arm64_memblock_init() no longer randomises the linear region; KASLR moves the kernel image only`),
