@@ -1,6 +1,7 @@
 /**
  * Where dma_contiguous_reserve() puts the CMA area: top-down below the DMA limit, aligned as the
- * release aligns it. Hand-derived on RAM that ends 2 MiB below a 4 MiB boundary (0x7fe00000), 64 MiB:
+ * release aligns it. Hand-derived on a first bank that ends 2 MiB below a 4 MiB boundary (0x7fe00000)
+ * and a second one above 4 GiB, which takes the page tables and struct pages boot allocates first; 64 MiB:
  * 6.1+ aligns to pageblock_nr_pages (one PMD, 2 MiB with 4K pages): 0x7fe00000 - 64 MiB = 0x7be00000;
  * 5.10 aligns to PAGE_SIZE << max(MAX_ORDER - 1, pageblock_order) = 4 MiB: down to 0x7bc00000.
  * With 16K pages both are one PMD, 32 MiB: 0x7fe00000 - 64 MiB rounded down = 0x7a000000.
@@ -10,7 +11,7 @@ import { DEFAULT_CONFIG } from "../src/kernel/config.js";
 import { parseMemoryMap } from "../src/memmap/index.js";
 import { runScenario } from "../src/scenario.js";
 
-const memmap = parseMemoryMap("40000000-7fdfffff : System RAM\n", { source: "cma.iomem", format: "iomem" });
+const memmap = parseMemoryMap("40000000-7fdfffff : System RAM\n100000000-13fffffff : System RAM\n", { source: "cma.iomem", format: "iomem" });
 const cma = (kernel: string, granule: 4 | 16) =>
   runScenario({ memmap, kernel, cmdline: "rodata=off", config: { ...DEFAULT_CONFIG, granule, vaBits: granule === 16 ? 47 : 48, dmaCma: true, cmaSizeMbytes: 64, kfence: false } }).boot.cma;
 

@@ -119,6 +119,8 @@ const EXPECT: { [F in RuleField]: Array<[string, RuleValues[F]]> } = {
   invalidNg: [["6.12.117", false], ["6.19", false], ["7.0.0", true]],
   linearKaslr: [["5.10.223", true], ["6.19", true], ["7.0.0", false]],
   cmaAlign: [["5.10.223", "max-order"], ["6.0", "max-order"], ["6.1.0", "pageblock"], ["7.3.4", "pageblock"]],
+  sectionSizeBits: [["5.10.223", "30"], ["6.0", "30"], ["6.1.0", "27-29"], ["7.3.4", "27-29"]],
+  sparseBeforeCma: [["5.10.223", true], ["6.12.117", true], ["6.19", true], ["7.0.0", false]],
 };
 
 describe("the rules table", () => {

@@ -32,6 +32,10 @@ export interface KernelConfig {
   dmaCma: boolean;
   /** CONFIG_CMA_SIZE_MBYTES (32 in defconfig, 64 in Debian). */
   cmaSizeMbytes: number;
+  /** CONFIG_ARM64_PA_BITS (default 48): MAX_PHYSMEM_BITS, which sizes sparse's mem_section roots. */
+  paBits: number;
+  /** CONFIG_PAGE_EXTENSION (default n): struct mem_section grows from 16 to 32 bytes. */
+  pageExtension: boolean;
   /** Page size in KiB: CONFIG_ARM64_{4K,16K,64K}_PAGES (default 4). */
   granule: 4 | 16 | 64;
   /** CONFIG_ARM64_VA_BITS (default 48). */
@@ -53,6 +57,8 @@ export const DEFAULT_CONFIG: Readonly<KernelConfig> = {
   kexecCore: true,
   dmaCma: true,
   cmaSizeMbytes: 32,
+  paBits: 48,
+  pageExtension: false,
   granule: 4,
   vaBits: 48,
 };
@@ -76,6 +82,7 @@ const BOOLEANS: Record<string, keyof KernelConfig> = {
   CONFIG_ARM64_MTE: "arm64Mte",
   CONFIG_KEXEC_CORE: "kexecCore",
   CONFIG_DMA_CMA: "dmaCma",
+  CONFIG_PAGE_EXTENSION: "pageExtension",
 };
 
 /** Reads a .config. Options it does not know are skipped; malformed lines are errors. */
@@ -106,6 +113,7 @@ export function parseConfig(text: string, source = "<config>"): KernelConfig {
     else if (name === "CONFIG_KFENCE_NUM_OBJECTS") c.kfenceNumObjects = num();
     else if (name === "CONFIG_ARM64_VA_BITS") c.vaBits = num();
     else if (name === "CONFIG_CMA_SIZE_MBYTES") c.cmaSizeMbytes = num();
+    else if (name === "CONFIG_ARM64_PA_BITS") c.paBits = num();
     else if (name === "CONFIG_ARM64_4K_PAGES" && value === "y") c.granule = 4;
     else if (name === "CONFIG_ARM64_16K_PAGES" && value === "y") c.granule = 16;
     else if (name === "CONFIG_ARM64_64K_PAGES" && value === "y") c.granule = 64;

@@ -8,6 +8,7 @@ import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, NO_EXEC_MAPPINGS, pageKernel } fro
 import { memblockClearNomap, memblockMappable, memblockMarkNomap } from "../memmap/memblock.js";
 import { type BootState, lmAlias } from "./boot-state.js";
 import { arm64KfenceAllocPool } from "./kfence.js";
+import { reservePgtables } from "./sparse-init.js";
 
 const PAGE_FLAGS = NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS;
 
@@ -133,4 +134,6 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
   }
   // memblock_clear_nomap() of the alias and the pool: they are ordinary memory again.
   for (const r of apart) s.mb = memblockClearNomap(s.mb, r.base, r.size);
+  // The tables just built came from memblock, top-down (the PGD is swapper_pg_dir, in the image).
+  reservePgtables(s, pt.stats().liveFrames - 1);
 }

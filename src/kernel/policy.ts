@@ -50,6 +50,10 @@ export interface KernelPolicy {
   linearKaslr: boolean;
   /** The CMA area's alignment rule. */
   cmaAlign: "max-order" | "pageblock";
+  /** SECTION_SIZE_BITS. */
+  sectionSizeBits: "30" | "27-29";
+  /** sparse_init() before the CMA area (before 7.x). */
+  sparseBeforeCma: boolean;
   /** Where the rules were read. */
   evidence: string;
 }
@@ -96,6 +100,8 @@ export function policyFor(r: KernelRelease): KernelPolicy {
     invalidNg: v.invalidNg,
     linearKaslr: v.linearKaslr,
     cmaAlign: v.cmaAlign,
+    sectionSizeBits: v.sectionSizeBits,
+    sparseBeforeCma: v.sparseBeforeCma,
     evidence,
   };
 }

@@ -94,6 +94,10 @@ export interface RuleValues {
    * with 4K pages) or "pageblock" (CMA_MIN_ALIGNMENT_BYTES: one PMD with HUGETLB_PAGE, 2 MiB with 4K).
    */
   cmaAlign: "max-order" | "pageblock";
+  /** SECTION_SIZE_BITS: "30" (1 GiB sections) or "27-29" (128 MiB with 4K and 16K pages, 512 MiB with 64K). */
+  sectionSizeBits: "30" | "27-29";
+  /** sparse_init() runs in bootmem_init() before the CMA area and the crashkernel (moved after them in 7.x). */
+  sparseBeforeCma: boolean;
 }
 
 /** A field a rule sets. */
@@ -103,7 +107,7 @@ export type RuleField = keyof RuleValues;
 export const RULE_FIELDS: readonly RuleField[] = [
   "crash", "kfence", "aliasStart", "noExec", "tableAttrs", "pageKernelDirty", "crashHighLow", "rodataOnHonoured",
   "crashDefaults62", "safeRule", "pageAlignRanges", "protectsCrashkres", "bbml2", "ptdumpFlavour",
-  "rodataSyntax", "aliasMapping", "dataAliasInvalid", "invalidNg", "linearKaslr", "cmaAlign",
+  "rodataSyntax", "aliasMapping", "dataAliasInvalid", "invalidNg", "linearKaslr", "cmaAlign", "sectionSizeBits", "sparseBeforeCma",
 ];
 
 /** A stable line that took a rule before (or without) its mainline release. */
@@ -301,6 +305,13 @@ export const RULES: readonly KernelRule[] = [
   rule("cmaAlign", "pageblock", "6.1", undefined, undefined,
     `${SRC_61}: cma_declare_contiguous_nid() aligns to CMA_MIN_ALIGNMENT_BYTES (pageblock_nr_pages); the commit between 5.10 and ` +
       "6.1 is not identified, so the model switches at 6.1, the first release read after 5.10"),
+  rule("sectionSizeBits", "30", "5.10", undefined, undefined, `${BASE}: SECTION_SIZE_BITS 30 for every page size`),
+  rule("sectionSizeBits", "27-29", "6.1", undefined, undefined,
+    `${SRC_61}: SECTION_SIZE_BITS 27 with 4K and 16K pages, 29 with 64K; the commit between 5.10 and 6.1 is not identified, ` +
+      "so the model switches at 6.1, the first release read after 5.10"),
+  rule("sparseBeforeCma", true, "5.10", undefined, undefined, `${BASE}: bootmem_init() runs sparse_init() before dma_contiguous_reserve()`),
+  rule("sparseBeforeCma", false, "7.0", undefined, undefined,
+    `${SRC_73}: sparse_init() runs in mm_core_init_early(), after bootmem_init()'s CMA area and crashkernel`),
   rule("linearKaslr", true, "5.10", undefined, undefined, `${BASE}: KASLR lowers memstart_addr by a random multiple of ARM64_MEMSTART_ALIGN`),
   rule("linearKaslr", false, "7.0", undefined, undefined,
     `${SRC_73}: arm64_memblock_init() no longer randomises the linear region; KASLR moves the kernel image only`),

@@ -1,0 +1,71 @@
+/**
+ * The early allocations that land at the top of memory between map_mem() and the CMA area, as
+ * memblock allocates them top-down: the linear map's own page tables (early_pgtable_alloc(), one
+ * page each) and, before 7.x, sparse_init()'s memmap (mm/sparse.c). They decide where CMA and a
+ * deferred crashkernel go when RAM ends below the DMA limit. One node (NUMA layouts are not an
+ * input); the small allocations (mem_section, usemaps, node data, vmemmap tables) are not placed:
+ * they fit in the slack that alignment leaves.
+ */
+import { memblockFindInRange, memblockPhysAllocRange, memblockReserve } from "../memmap/memblock.js";
+import type { BootState } from "./boot-state.js";
+
+/** `struct page` on arm64 (64 bytes). */
+const STRUCT_PAGE = 64n;
+
+/** early_pgtable_alloc(): the tables map_mem() took, page by page, top-down. */
+export function reservePgtables(s: BootState, frames: number): void {
+  if (frames <= 0) return;
+  const size = BigInt(frames) * s.g.pageSize;
+  const got = memblockPhysAllocRange(s.mb, size, s.g.pageSize, 0n, s.paLimit);
+  if (got) {
+    s.mb = got.memblock;
+    s.steps.push({ what: `early_pgtable_alloc(): ${frames} page-table pages, memblock top-down`, range: { base: got.base, size } });
+  }
+}
+
+/**
+ * sparse_init() with SPARSEMEM_VMEMMAP: one buffer of map_count * section_map_size() (struct pages
+ * of a section rounded up to a PMD) aligned to section_map_size(), top-down; vmemmap_populate()
+ * takes one PMD block per PMD of struct pages from its start and sparse_buffer_fini() frees the rest.
+ */
+export function sparseInit(s: BootState, sectionSizeBits: number): void {
+  const pmd = s.g.pageSize << BigInt(s.g.pageShift - 3);
+  const sectionBytes = 1n << BigInt(sectionSizeBits);
+  const pagesPerSection = sectionBytes / s.g.pageSize;
+  const mapSize = ((pagesPerSection * STRUCT_PAGE + pmd - 1n) / pmd) * pmd; // section_map_size()
+  // memblocks_present(): the sections that hold memory (NOMAP included).
+  const sections = new Set<bigint>();
+  for (const r of s.mb.memory) {
+    for (let sec = r.base / sectionBytes; sec * sectionBytes < r.base + r.size; sec++) sections.add(sec);
+  }
+  if (sections.size === 0) return;
+  // memblocks_present(): SPARSEMEM_EXTREME's root array, one pointer per SECTIONS_PER_ROOT sections
+  // of the whole MAX_PHYSMEM_BITS space (2 MiB with 52-bit PA, 4K pages and PAGE_EXTENSION).
+  const { config } = s.input;
+  const sectionStruct = config.pageExtension ? 32n : 16n;
+  const perRoot = s.g.pageSize / sectionStruct;
+  const roots = ((1n << BigInt(config.paBits - sectionSizeBits)) + perRoot - 1n) / perRoot;
+  const rootArray = memblockPhysAllocRange(s.mb, roots * 8n, 64n, 0n, s.paLimit);
+  if (rootArray) s.mb = rootArray.memblock;
+  // sparse_index_alloc(): a page of struct mem_section for each root that holds a present section.
+  for (const _ of new Set([...sections].map((sec) => sec / perRoot))) {
+    const got = memblockPhysAllocRange(s.mb, s.g.pageSize, 64n, 0n, s.paLimit);
+    if (got) s.mb = got.memblock;
+  }
+  const size = BigInt(sections.size) * mapSize;
+  const base = memblockFindInRange(s.mb, size, mapSize, s.startOfDram, s.paLimit);
+  if (base === undefined) {
+    s.notes.push("sparse_init(): the memmap buffer does not fit: its placement is not modelled");
+    return;
+  }
+  // The vmemmap PMD blocks the present sections' struct pages fall in, each taken once.
+  const blocks = new Set<bigint>();
+  for (const sec of sections) {
+    const first = (sec * pagesPerSection * STRUCT_PAGE) / pmd;
+    const last = ((sec + 1n) * pagesPerSection * STRUCT_PAGE - 1n) / pmd;
+    for (let b = first; b <= last; b++) blocks.add(b);
+  }
+  const used = BigInt(blocks.size) * pmd;
+  s.mb = memblockReserve(s.mb, base, used < size ? used : size);
+  s.steps.push({ what: `sparse_init(): memmap buffer of ${sections.size} sections, ${blocks.size} PMD blocks of struct pages kept`, range: { base, size: used < size ? used : size } });
+}
