@@ -79,6 +79,20 @@ describe("arm64-pgtable CLI", () => {
     });
   }
 
+  it("ptdump of a 7.3 capture with --kernel-version alone and --kernel-symbols: the release and format /proc/version names", () => {
+    const dir = join(ROOT, "test", "fixtures", "qemu", "7.3", "2G-rodata-off");
+    const version = /Linux version .*/.exec(readFileSync(join(dir, "dmesg.txt"), "utf8"))![0];
+    const cfg = join(ROOT, "test", "fixtures", "qemu", "7.3", "config-7.3.4+deb13-arm64.relevant");
+    const r = run("ptdump", "--memmap", join(dir, "iomem.txt"), "--kernel-version", version, "--config", cfg,
+      "--kernel-symbols", join(dir, "kernel-syms.txt"), "--cmdline", readFileSync(join(dir, "cmdline.txt"), "utf8"));
+    expect(r.err).not.toMatch(/--kernel 6\.1|__bss_stop not known/);
+    expect(r.code).toBe(0);
+    // rodata=off: no mark_rodata_ro(), so no module or BPF island and the data alias stays valid.
+    expect(r.out).toBe(linearSection(readFileSync(join(dir, "ptdump.txt"), "utf8")));
+    const demo = run("demo", "--help");
+    expect([demo.code, demo.out]).toEqual([0, expect.stringContaining("(default: 16G)")]);
+  });
+
   it("demo runs (npm start)", () => {
     const out = execFileSync(process.execPath, [CLI, "demo", "--size", "1G"], { encoding: "utf8" });
     // The boot model of summary: the kernel alias keeps 2M blocks, so 500 PTE tables, not 512.

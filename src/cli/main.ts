@@ -50,7 +50,7 @@ addScenarioOptions(program.command("ptdump"))
   .action((opts: ScenarioFlags & { output?: string }) => {
     const sc = runScenario(scenarioInput(opts));
     printNotes(sc.notes);
-    emit(formatLinearMap(sc.pt, flavourForRelease(opts.kernel)), opts.output);
+    emit(formatLinearMap(sc.pt, flavourForRelease(sc.policy.release)), opts.output);
   });
 
 addScenarioOptions(program.command("summary"))
@@ -58,14 +58,15 @@ addScenarioOptions(program.command("summary"))
   .option("--json", "print the JSON summary")
   .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
   .action((opts: ScenarioFlags & { json?: boolean; output?: string }) => {
-    const sc = runScenario(scenarioInput(opts));
+    const input = scenarioInput(opts);
+    const sc = runScenario(input);
     printNotes(sc.notes);
     const s = summarize(sc.pt, sc.linear.start, sc.linear.end);
     if (opts.json) {
       emit(`${JSON.stringify(scenarioJson(s, sc))}\n`, opts.output);
       return;
     }
-    const lines = summaryLines(opts.kernel, sc, s);
+    const lines = summaryLines(input.kernel, sc, s);
     emit(`${lines.join("\n")}\n`, opts.output);
   });
 

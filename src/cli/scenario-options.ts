@@ -10,7 +10,7 @@ import type { Bbml2, CrashStrategy } from "../kernel/boot.js";
 import { parseSize } from "../units.js";
 import { DEFAULT_CONFIG, parseConfig } from "../kernel/config.js";
 import { policyFor } from "../kernel/policy.js";
-import { parseRelease } from "../kernel/release.js";
+import { parseKernelVersionText, parseRelease } from "../kernel/release.js";
 import { parseDtsTree } from "../memmap/dts-tree.js";
 import { type MemoryMapFormat, parseMemoryMap } from "../memmap/index.js";
 import { parseKernelSymbols } from "../memmap/kernel-symbols.js";
@@ -20,7 +20,7 @@ import { type ScenarioInput, bbml2Refusal } from "../scenario.js";
 export interface ScenarioFlags {
   memmap: string;
   format?: MemoryMapFormat;
-  kernel: string;
+  kernel?: string;
   /** Undefined when not given: a DTS memory map's /chosen bootargs is then the command line. */
   cmdline?: string;
   config?: string;
@@ -52,7 +52,7 @@ export function addScenarioOptions(cmd: Command): Command {
   return cmd
     .requiredOption("--memmap <file|shorthand>", "memory map: /proc/iomem, boot-log node ranges, .dts, JSON, or e.g. 8G@0x40000000")
     .addOption(new Option("--format <format>", "memory-map format (detected when omitted)").choices(["iomem", "bootlog", "dts", "json", "shorthand"]))
-    .option("--kernel <release>", "kernel release (uname -r) or line: 5.10, 6.1.192, 6.18", "6.1")
+    .option("--kernel <release>", "kernel release (uname -r) or line: 5.10, 6.1.192, 6.18, 7.3 (default: the release --kernel-version names, else 6.1)")
     .option("--kernel-version <text>", "the text of /proc/version: the stable release behind a distribution ABI name (6.1.0-56-arm64)")
     .option("--kernel-symbols <file>", "System.map or /proc/kallsyms (as root): the image's section bounds (7.x makes [__init_end, __bss_stop) invalid)")
     .option("--kaslr-offset <size>", "KASLR is on and moved the linear map up by SIZE (a multiple of 1 GiB with 4K/16K pages, 512 MiB with 64K); 0: on, not moved")
@@ -95,6 +95,16 @@ export function dtsBootargs(text: string): string | undefined {
 
 /** Turns the options into a ScenarioInput (reading and parsing the files they name). */
 export function scenarioInput(f: ScenarioFlags): ScenarioInput {
+  // --kernel's default: the release /proc/version names (its "Linux version" word), else 6.1.
+  let kernel = f.kernel;
+  if (kernel === undefined && f.kernelVersion !== undefined) {
+    try {
+      kernel = parseKernelVersionText(f.kernelVersion).text;
+    } catch {
+      // The scenario refuses the text itself, with its own message.
+    }
+  }
+  kernel ??= "6.1";
   const isFile = existsSync(f.memmap);
   const looksShorthand = !isFile && /^[\d.]+[KMGTP]?@/i.test(f.memmap);
   if (!isFile && !looksShorthand) throw new UsageError(`--memmap ${f.memmap}: no such file, and not a shorthand like 8G@0x40000000`);
@@ -115,11 +125,11 @@ export function scenarioInput(f: ScenarioFlags): ScenarioInput {
   if (f.bbml2 !== undefined && f.bbml2 !== "none") {
     let bbml2 = true;
     try {
-      bbml2 = policyFor(parseRelease(f.kernel)).bbml2;
+      bbml2 = policyFor(parseRelease(kernel)).bbml2;
     } catch {
       // An unknown release is refused by the scenario itself, with its own message.
     }
-    if (!bbml2) throw new UsageError(`--bbml2 ${f.bbml2}: ${bbml2Refusal(f.kernel)}`);
+    if (!bbml2) throw new UsageError(`--bbml2 ${f.bbml2}: ${bbml2Refusal(kernel)}`);
   }
   const config = f.config ? parseConfig(readInput(f.config, "--config"), basename(f.config)) : { ...DEFAULT_CONFIG };
   if (f.granule !== undefined) {
@@ -155,7 +165,7 @@ export function scenarioInput(f: ScenarioFlags): ScenarioInput {
   const kernelLayout = f.kernelSymbols ? parseKernelSymbols(readInput(f.kernelSymbols, "--kernel-symbols"), basename(f.kernelSymbols)) : undefined;
   return {
     memmap,
-    kernel: f.kernel,
+    kernel,
     kernelVersion: f.kernelVersion,
     kernelLayout,
     kaslrOffset,
