@@ -74,9 +74,10 @@ if want main; then
     for t in "${TAGS[@]}"; do NORESERVE=$nr boot "$mem-$t" "$mem" "nokaslr ${CMD[$t]}" "$CPU"; done
   done
 fi
-if want kaslr && [ "$KERNEL" != 6.12-16k ]; then   # KASLR left on (QEMU virt supplies /chosen/kaslr-seed); the 16K kernel hung at boot with it under QEMU 7.2
-  # cortex-a57 has no E0PD, so KASLR forces KPTI; the LPA2 set needs its -cpu max (which has E0PD: no KPTI)
-  kcpu=cortex-a57; [ "$KERNEL" = 6.12-lpa2 ] && kcpu=$CPU
+if want kaslr; then   # KASLR left on (QEMU virt supplies /chosen/kaslr-seed)
+  # cortex-a57 has no E0PD, so KASLR forces KPTI; it has no 16K granule either, and no LPA2: the
+  # 16K and LPA2 sets run on their -cpu max (which has E0PD: no KPTI)
+  kcpu=cortex-a57; case $KERNEL in 6.12-lpa2|6.12-16k) kcpu=$CPU ;; esac
   boot 8G-kaslr 8G "" "$kcpu"
 fi
 if want nomap; then
