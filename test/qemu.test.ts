@@ -44,7 +44,7 @@ const SETS: KernelSet[] = [
   { dir: "6.1", release: "6.1.192", atLeast: 45 },
   { dir: "5.10", release: "5.10.223", atLeast: 17 },
   { dir: "6.12", release: "6.12.117", atLeast: 19 },
-  { dir: "6.12-16k", release: "6.12.117", atLeast: 18 },
+  { dir: "6.12-16k", release: "6.12.117", atLeast: 19 },
   { dir: "6.12-lpa2", release: "6.12.117", atLeast: 13 },
   { dir: "7.3", release: "7.3.4", atLeast: 19 },
 ];
