@@ -41,10 +41,13 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
   if (sections.size === 0) return;
   // memblocks_present(): SPARSEMEM_EXTREME's root array, one pointer per SECTIONS_PER_ROOT sections
   // of the whole MAX_PHYSMEM_BITS space (2 MiB with 52-bit PA, 4K pages and PAGE_EXTENSION).
+  // MAX_PHYSMEM_BITS is PHYS_MASK_SHIFT: a 52-bit PA build with 4K or 16K pages (ARM64_LPA2) has
+  // 52 only with LPA2 enabled at run time, else 48 (asm/pgtable-prot.h, 6.12 and 7.3).
   const { config } = s.input;
+  const physmemBits = config.paBits === 52 && s.g.granule !== 64 && !s.g.lpa2 ? 48 : config.paBits;
   const sectionStruct = config.pageExtension ? 32n : 16n;
   const perRoot = s.g.pageSize / sectionStruct;
-  const roots = ((1n << BigInt(config.paBits - sectionSizeBits)) + perRoot - 1n) / perRoot;
+  const roots = ((1n << BigInt(physmemBits - sectionSizeBits)) + perRoot - 1n) / perRoot;
   const rootArray = memblockPhysAllocRange(s.mb, roots * 8n, 64n, 0n, s.paLimit);
   if (rootArray) s.mb = rootArray.memblock;
   // sparse_index_alloc(): a page of struct mem_section for each root that holds a present section.
