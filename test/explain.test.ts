@@ -236,3 +236,21 @@ describe("explain", () => {
     expect(text(j.regions[j.regions.length - 2])).toMatch(/pages, not 512M blocks/);
   });
 });
+
+describe("explain on 7.x", () => {
+  it("7.3 on a 7.3.4 capture's memory map and symbols: the alias with the bank flags, the data/bss alias invalid", () => {
+    const cap = join(ROOT, "test", "fixtures", "qemu", "7.3");
+    const r = run("explain", "--memmap", join(cap, "2G-default", "iomem.txt"), "--kernel", "7.3.4",
+      "--config", join(cap, "config-7.3.4+deb13-arm64.relevant"), "--kernel-symbols", join(cap, "2G-default", "kernel-syms.txt"), "--json");
+    expect(r.code, r.err).toBe(0);
+    const e = JSON.parse(r.out) as Json;
+    // kernel-syms.txt: _text 0xffff800080000000 (iomem "Kernel code" 0x40200000), __init_begin +0x2700000,
+    // __init_end +0x2b00000, __bss_stop +0x321e000.
+    const at = (start: string) => e.regions.find((x) => x.start === start)!;
+    expect(at("0x40200000")).toMatchObject({ end: "0x42900000", mapping: "4K" });
+    expect(at("0x40200000").why.join(" ")).toMatch(/mapped first by map_mem\(\), with the bank loop's flags, read-only after mark_linear_text_alias_ro\(\)/);
+    expect(at("0x42d00000")).toMatchObject({ end: "0x4341e000", mapping: "4K" });
+    expect(at("0x42d00000").why.join(" ")).toMatch(/invalid after mark_rodata_ro\(\).*sets nG/);
+    expect(e.rules.map((x) => x.field)).toEqual(expect.arrayContaining(["rodataSyntax", "aliasMapping", "dataAliasInvalid", "invalidNg"]));
+  });
+});

@@ -376,10 +376,17 @@ export function rulesFor(rel: Rel): RuleReason[] {
     const r = h[h.length - 1];
     const a = ruleApplies(r, rel)!;
     const via = a.how === "mainline"
-      ? `${r.commit ? "mainline" : "baseline"} ${r.mainline!.join(".")}`
+      ? mainlineVia(r)
       : `backport ${a.backport.line.join(".")}${a.backport.patch === undefined ? " (latest stable)" : `.${a.backport.patch}`}${a.backport.exact ? "" : `; ${a.backport.how}`}`;
     return { field, value: r.value, valueText: formatRuleValue(field, r.value), commit: r.commit, subject: r.subject, note: r.note, via };
   });
+}
+
+/** "mainline 6.4" (with a commit), "baseline 5.10" (the release the model starts from), or "mainline 7.0, commit not identified". */
+export function mainlineVia(r: KernelRule): string {
+  const at = r.mainline!.join(".");
+  if (r.commit) return `mainline ${at}`;
+  return r.mainline![0] === 5 && r.mainline![1] === 10 ? `baseline ${at}` : `mainline ${at}, commit not identified`;
 }
 
 /** A field's value as text: table attributes by name, booleans as yes/no. */

@@ -9,7 +9,7 @@ import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, PTE_CONT, PTE_RDONLY, PTE_VALID } 
 import { type Geometry, entrySize, linuxBlockLevel } from "../geometry.js";
 import { type Cmdline, parseCmdline } from "../kernel/cmdline.js";
 import { DEFAULT_CONFIG, type KernelConfig } from "../kernel/config.js";
-import { type KernelRule, type RuleField, type RuleReason, ruleApplies, ruleHistory, rulesFor } from "../kernel/rules.js";
+import { type KernelRule, type RuleField, type RuleReason, mainlineVia, ruleApplies, ruleHistory, rulesFor } from "../kernel/rules.js";
 import type { Scenario, ScenarioInput } from "../scenario.js";
 import { formatSize } from "../units.js";
 
@@ -89,7 +89,7 @@ interface Piece {
   ro: boolean;
 }
 
-type Part = "pool" | "alias" | "crash" | "crashLow" | "bank";
+type Part = "pool" | "alias" | "dataAlias" | "crash" | "crashLow" | "bank";
 
 /** Builds the explanation of a booted scenario; `input` is what it was booted from. */
 export function explainScenario(sc: Scenario, input: ScenarioInput): Explanation {
@@ -126,6 +126,7 @@ export function explainScenario(sc: Scenario, input: ScenarioInput): Explanation
   const parts: Array<{ part: Part; base: bigint; end: bigint }> = [];
   if (boot.kfencePool) parts.push({ part: "pool", base: boot.kfencePool.base, end: boot.kfencePool.base + boot.kfencePool.size });
   if (boot.alias.size > 0n) parts.push({ part: "alias", base: boot.alias.base, end: boot.alias.base + boot.alias.size });
+  if (boot.dataAlias.size > 0n) parts.push({ part: "dataAlias", base: boot.dataAlias.base, end: boot.dataAlias.base + boot.dataAlias.size });
   if (ck) parts.push({ part: "crash", base: ck.base, end: ck.base + ck.size });
   if (ck?.low) parts.push({ part: "crashLow", base: ck.low.base, end: ck.low.base + ck.low.size });
   const partAt = (pa: bigint) => parts.find((p) => p.base <= pa && pa < p.end);
@@ -187,7 +188,8 @@ export function explainScenario(sc: Scenario, input: ScenarioInput): Explanation
     if (bankPages) {
       const out: Why[] = boot.reasons.map((r) => {
         if (r.startsWith("crashkernel=")) return why(r, rule("crash"));
-        if (r.startsWith("rodata=on")) return why(r, rule("rodataOnHonoured"));
+        if (r.startsWith("rodata=on") && policy.rodataSyntax === "full") return why(r, rule("rodataOnHonoured"));
+        if (/^rodata/.test(r) && policy.rodataSyntax === "noalias") return why(r, rule("rodataSyntax"));
         if (/KFENCE/.test(r)) return why(r, rule("kfence"));
         if (/BBML2/.test(r)) return why(r, rule("bbml2", /force_pte_mapping/));
         return why(r);
@@ -257,9 +259,23 @@ export function explainScenario(sc: Scenario, input: ScenarioInput): Explanation
     if (part === "alias") {
       const a = boot.alias;
       lines.push({ text: `kernel alias [${policy.aliasStart}, __init_begin) ${span(a.base, a.base + a.size)}, ${shape(p)}` });
-      lines.push({ text: `mapped apart by map_mem(): blocks allowed, no CONT (NO_CONT_MAPPINGS)${p.ro ? ", read-only after mark_linear_text_alias_ro()" : ""}` });
+      if (policy.aliasMapping === "bank-flags") {
+        lines.push(why(`mapped first by map_mem(), with the bank loop's flags${p.ro ? ", read-only after mark_linear_text_alias_ro()" : ""}`, rule("aliasMapping")));
+        lines.push(...bankWhy);
+      } else {
+        lines.push({ text: `mapped apart by map_mem(): blocks allowed, no CONT (NO_CONT_MAPPINGS)${p.ro ? ", read-only after mark_linear_text_alias_ro()" : ""}` });
+      }
       lines.push(why(`the alias starts at ${policy.aliasStart}`, rule("aliasStart")));
-      lines.push(...alignment(p, a.base, a.base + a.size, NO_CONT_MAPPINGS));
+      lines.push(...alignment(p, a.base, a.base + a.size, policy.aliasMapping === "bank-flags" ? boot.flags : NO_CONT_MAPPINGS));
+      return lines;
+    }
+    if (part === "dataAlias") {
+      const d = boot.dataAlias;
+      lines.push({ text: `kernel data/bss alias [__init_end, __bss_stop) ${span(d.base, d.base + d.size)}, ${shape(p)}` });
+      lines.push(why("mapped apart by map_mem(), with the bank loop's flags", rule("dataAliasInvalid")));
+      lines.push(...bankWhy);
+      if (p.valid) lines.push({ text: "valid: rodata=off, so mark_rodata_ro() does not run" });
+      else lines.push(why("invalid after mark_rodata_ro() (mark_linear_data_alias_valid(false)); set_memory_valid(0) sets nG (PTE_PRESENT_INVALID)", rule("invalidNg")));
       return lines;
     }
     if (part === "crash" && crashCarved) {
@@ -321,7 +337,7 @@ export function explainScenario(sc: Scenario, input: ScenarioInput): Explanation
 function viaOf(r: KernelRule, rel: { major: number; minor: number; patch: number | undefined }): string {
   const a = ruleApplies(r, rel);
   if (!a) return "not applicable";
-  if (a.how === "mainline") return `${r.commit ? "mainline" : "baseline"} ${r.mainline!.join(".")}`;
+  if (a.how === "mainline") return mainlineVia(r);
   const b = a.backport;
   return `backport ${b.line.join(".")}${b.patch === undefined ? " (latest stable)" : `.${b.patch}`}`;
 }
@@ -346,6 +362,11 @@ function decidingRules(
     aliasStart: true,
     rodataOnHonoured: cmdline.rodata === "on" && config.rodataFullDefault,
     pageAlignRanges: unaligned,
+    rodataSyntax: sc.policy.rodataSyntax === "noalias",
+    aliasMapping: sc.policy.aliasMapping === "bank-flags",
+    dataAliasInvalid: sc.boot.dataAlias.size > 0n,
+    invalidNg: sc.policy.invalidNg && (sc.boot.dataAlias.size > 0n || sc.boot.kfencePool !== undefined),
+    linearKaslr: input.kaslrOffset !== undefined && !cmdline.nokaslr,
     bbml2: sc.policy.bbml2 && (sc.boot.rodataFull || (input.bbml2 ?? "none") !== "none" || sc.boot.reasons.some((r) => /KFENCE/.test(r))),
     protectsCrashkres: (input.kexecLoaded ?? false) && c.ck,
     crashHighLow: crashGiven && cmdline.crashkernel.some((v) => /,(high|low)$/.test(v)),
