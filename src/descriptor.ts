@@ -111,7 +111,7 @@ export const SET_MEMORY = {
   nx: { set: PTE_PXN, clear: PTE_GP },
   x: { set: 0n, clear: PTE_PXN },
   invalid: { set: 0n, clear: PTE_VALID },
-  /** 7.x: PTE_PRESENT_INVALID (the nG bit) set as PTE_VALID is cleared (PTE_MAYBE_NG cleared too). */
+  /** 7.1+ (6.18.24+): PTE_PRESENT_INVALID (the nG bit) set as PTE_VALID is cleared (PTE_MAYBE_NG cleared too). */
   invalidNg: { set: PTE_NG, clear: PTE_VALID },
   valid: { set: PTE_VALID, clear: 0n },
 } as const;

@@ -41,8 +41,8 @@ export interface ScenarioInput {
    */
   kaslrOffset?: bigint;
   /**
-   * The kernel image's section bounds (parseKernelSymbols() of System.map or /proc/kallsyms). 7.x
-   * makes [__init_end, __bss_stop) invalid in the linear map; without them __init_end is taken as
+   * The kernel image's section bounds (parseKernelSymbols() of System.map or /proc/kallsyms). 7.2
+   * remaps [__init_end, __bss_stop) read-only in the linear map, 7.3 invalid; without them __init_end is taken as
    * iomem's "Kernel data" start (_sdata) and __bss_stop as _end, with a note.
    */
   kernelLayout?: KernelImageLayout;
@@ -119,8 +119,8 @@ export function runScenario(input: ScenarioInput): Scenario {
   const initEnd = K ? text + K.initEnd : m.kernelData ? m.kernelData.base : initBegin;
   const bssStop = K ? text + K.bssStop : end;
   const layoutNotes: string[] = [];
-  if (!K && policy.dataAliasInvalid) {
-    layoutNotes.push(`kernel ${input.kernel}: __bss_stop not known (give the kernel's System.map or /proc/kallsyms): the data/bss alias made invalid is taken to run to _end, ` +
+  if (!K && policy.dataAlias !== "mapped") {
+    layoutNotes.push(`kernel ${input.kernel}: __bss_stop not known (give the kernel's System.map or /proc/kallsyms): the data/bss alias made ${policy.dataAlias} is taken to run to _end, ` +
       "which also covers the image's own page tables after __bss_stop");
   }
   const { pt, result } = bootLinearMap(

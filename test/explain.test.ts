@@ -251,6 +251,6 @@ describe("explain on 7.x", () => {
     expect(at("0x40200000").why.join(" ")).toMatch(/mapped first by map_mem\(\), with the bank loop's flags, read-only after mark_linear_text_alias_ro\(\)/);
     expect(at("0x42d00000")).toMatchObject({ end: "0x4341e000", mapping: "4K" });
     expect(at("0x42d00000").why.join(" ")).toMatch(/invalid after mark_rodata_ro\(\).*sets nG/);
-    expect(e.rules.map((x) => x.field)).toEqual(expect.arrayContaining(["rodataSyntax", "aliasMapping", "dataAliasInvalid", "invalidNg"]));
+    expect(e.rules.map((x) => x.field)).toEqual(expect.arrayContaining(["rodataSyntax", "aliasMapping", "dataAlias", "invalidNg"]));
   });
 });

@@ -150,3 +150,34 @@ describe("update_range_prot() without a split (leaf mode), both engines", () => 
     });
   }
 });
+
+describe("the releases between 6.18 and 7.3", () => {
+  it("7.2 makes the data/bss alias read-only, 7.3 invalid", () => {
+    const pa = 0x4020_0000n + 0x2b0_0000n;
+    const ro = runScenario({ memmap, kernel: "7.2.0", cmdline: "", config, kernelLayout: layout }).pt.walk(va(pa));
+    expect(ro.pa).toBe(pa);
+    expect(ro.descriptor & PTE_RDONLY).toBe(PTE_RDONLY);
+    expect(boot("").pt.walk(va(pa)).pa).toBeUndefined();
+  });
+
+  it("6.18 reads rodata= as 7.x does (rodata=on is full); 6.17 as before", () => {
+    expect(runScenario({ memmap, kernel: "6.18", cmdline: "rodata=on", config }).boot.rodataFull).toBe(true);
+    expect(runScenario({ memmap, kernel: "6.17", cmdline: "rodata=on", config: { ...config, rodataFullDefault: true } }).boot.rodataFull).toBe(false);
+  });
+
+  it("6.16 no longer moves the linear map under KASLR; 6.15 does", () => {
+    expect(runScenario({ memmap, kernel: "6.16", cmdline: "", config, kaslrOffset: 0x1_0000_0000n }).boot.memstart).toBe(0x4000_0000n);
+    expect(runScenario({ memmap, kernel: "6.15", cmdline: "", config, kaslrOffset: 0x1_0000_0000n }).boot.memstart).toBe(0x4000_0000n - 0x1_0000_0000n);
+  });
+
+  it("KFENCE's guard pages carry nG from 6.18.24 (the backport of 15bfba1ad77f), not in 6.18.23", () => {
+    const guard = (kernel: string) => {
+      const sc = runScenario({ memmap, kernel, cmdline: "kfence.sample_interval=100", config: { ...config, kfence: true } });
+      const w = sc.pt.walk(va(sc.boot.kfencePool!.base)); // page 0 of the pool: protected by kfence_init_pool()
+      expect(w.descriptor & PTE_VALID).toBe(0n);
+      return w.descriptor & PTE_NG;
+    };
+    expect(guard("6.18.24")).toBe(PTE_NG);
+    expect(guard("6.18.23")).toBe(0n);
+  });
+});

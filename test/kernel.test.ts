@@ -53,7 +53,7 @@ describe("command line", () => {
   });
   it("names a bad or unknown parameter", () => {
     expect(() => parseCmdline("rodata=yes")).toThrow(CmdlineError);
-    expect(() => parseCmdline("rodata=yes")).toThrow("--cmdline: rodata=yes: rodata takes on, off, full (before 7.0) or noalias (7.0+)");
+    expect(() => parseCmdline("rodata=yes")).toThrow("--cmdline: rodata=yes: rodata takes on, off, full (before 6.18) or noalias (6.18+)");
     expect(() => parseCmdline("rodat=full")).toThrow(/rodat=full: unknown parameter/);
     expect(() => parseCmdline("kpti=maybe")).toThrow(/not a boolean/);
   });

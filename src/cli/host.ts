@@ -61,7 +61,7 @@ export const HOST_FILES = {
   release: "proc/sys/kernel/osrelease",
   version: "proc/version",
   ptdump: "sys/kernel/debug/kernel_page_tables",
-  /** The image's section bounds (7.x invalidates [__init_end, __bss_stop) in the linear map); root only. */
+  /** The image's section bounds (7.2+ remaps [__init_end, __bss_stop) in the linear map); root only. */
   kallsyms: "proc/kallsyms",
   /** Followed by the release. */
   configPrefix: "boot/config-",

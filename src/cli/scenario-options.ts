@@ -54,7 +54,7 @@ export function addScenarioOptions(cmd: Command): Command {
     .addOption(new Option("--format <format>", "memory-map format (detected when omitted)").choices(["iomem", "bootlog", "dts", "json", "shorthand"]))
     .option("--kernel <release>", "kernel release (uname -r) or line: 5.10, 6.1.192, 6.18, 7.3 (default: the release --kernel-version names, else 6.1)")
     .option("--kernel-version <text>", "the text of /proc/version: the stable release behind a distribution ABI name (6.1.0-56-arm64)")
-    .option("--kernel-symbols <file>", "System.map or /proc/kallsyms (as root): the image's section bounds (7.x makes [__init_end, __bss_stop) invalid)")
+    .option("--kernel-symbols <file>", "System.map or /proc/kallsyms (as root): the image's section bounds (7.2+ remaps [__init_end, __bss_stop) read-only, 7.3 invalid)")
     .option("--kaslr-offset <size>", "KASLR is on and moved the linear map up by SIZE (a multiple of 1 GiB with 4K/16K pages, 512 MiB with 64K); 0: on, not moved")
     .option("--cmdline <text>", "kernel command line (default: a .dts memory map's /chosen bootargs, else none)")
     .option("--config <file>", "kernel .config (/boot/config-$(uname -r)); default: arm64 defconfig values")

@@ -4,7 +4,7 @@
  * mark_linear_text_alias_ro(), and, on request, the crash region invalidated (the upstream option
  * of blocks then a split), arch_kexec_protect_crashkres() and a write to kexec_crash_size.
  */
-import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, pageKernelRO } from "../descriptor.js";
+import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, SET_MEMORY, pageKernelRO } from "../descriptor.js";
 import { PgtableError } from "../errors.js";
 import { type BootState, changeMode, invalidMasks, lmAlias } from "./boot-state.js";
 import { kfenceInitPool } from "./kfence.js";
@@ -38,7 +38,7 @@ export function kfenceInit(s: BootState): void {
 /** mark_linear_text_alias_ro(): the alias becomes PAGE_KERNEL_RO. */
 export function markLinearTextAliasRo(s: BootState): void {
   const prot = pageKernelRO({ nG: s.kpti, shared: !s.g.lpa2, dirty: s.input.policy.pageKernelDirty });
-  // 7.x: update_mapping_prot() passes no flags, but init_pmd() keeps an existing table and
+  // 7.2+: update_mapping_prot() passes no flags, but init_pmd() keeps an existing table and
   // alloc_init_cont_pte() adds no CONT over valid non-CONT entries: the alias keeps the layout the
   // bank flags gave it, which mapping with those flags again reproduces.
   const flags = s.input.policy.aliasMapping === "bank-flags" ? s.flags : NO_CONT_MAPPINGS;
@@ -47,14 +47,18 @@ export function markLinearTextAliasRo(s: BootState): void {
 }
 
 /**
- * mark_rodata_ro() (7.x, with rodata enabled): mark_linear_data_alias_valid(false) makes the
- * data/bss alias invalid (set_memory_valid(0): "F … NG" in ptdump).
+ * mark_rodata_ro() (with rodata enabled): 7.2 makes the data/bss alias read-only, 7.3
+ * mark_linear_data_alias_valid(false) makes it invalid (set_memory_valid(0): "F … NG" in ptdump).
  */
 export function markRodataRo(s: BootState): void {
-  if (!s.input.policy.dataAliasInvalid || !s.rodataEnabled || s.dataAlias.size === 0n) return;
-  const m = invalidMasks(s);
+  const how = s.input.policy.dataAlias;
+  if (how === "mapped" || !s.rodataEnabled || s.dataAlias.size === 0n) return;
+  const m = how === "invalid" ? invalidMasks(s) : SET_MEMORY.ro;
   s.pt.setMemory(lmAlias(s, s.dataAlias.base), s.dataAlias.size, m.set, m.clear, changeMode(s));
-  s.steps.push({ what: "mark_rodata_ro(): mark_linear_data_alias_valid(false), the data/bss alias invalid", range: s.dataAlias });
+  s.steps.push({
+    what: how === "invalid" ? "mark_rodata_ro(): mark_linear_data_alias_valid(false), the data/bss alias invalid" : "mark_rodata_ro(): the data/bss alias read-only",
+    range: s.dataAlias,
+  });
 }
 
 /** Option (1): the crash region, mapped with blocks, is invalidated once reserved; its blocks split as far as its ends need. */

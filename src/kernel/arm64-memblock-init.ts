@@ -28,7 +28,7 @@ export function arm64MemblockInitStep(s: BootState): void {
   if (kaslr !== undefined && (kaslr < 0n || kaslr % align !== 0n)) {
     throw new InvalidArgumentError("kaslrOffset", `0x${kaslr.toString(16)} is not a multiple of ARM64_MEMSTART_ALIGN (0x${align.toString(16)})`);
   }
-  // 7.x: KASLR no longer moves the linear map (it still forces KPTI on a CPU without E0PD).
+  // 6.16+: KASLR no longer moves the linear map (it still forces KPTI on a CPU without E0PD).
   const moved = s.input.policy.linearKaslr ? (kaslr ?? 0n) : 0n;
   if (kaslr !== undefined && kaslr !== 0n && !s.input.policy.linearKaslr) {
     s.notes.push(`KASLR offset 0x${kaslr.toString(16)}: ${s.input.policy.line} does not randomise the linear map (KASLR moves the kernel image only): ignored`);

@@ -46,7 +46,7 @@ export interface BootState {
   cma: Range | undefined;
   /** The kernel alias [_text or _stext, __init_begin). */
   alias: Range;
-  /** 7.x: the data/bss alias [__init_end, __bss_stop), mapped apart (size 0 before). */
+  /** 7.2+: the data/bss alias [__init_end, __bss_stop), mapped apart (size 0 before). */
   dataAlias: Range;
   /** The flags the bank loop used, and the ranges it mapped. */
   flags: number;
@@ -57,7 +57,7 @@ export interface BootState {
   notes: string[];
 }
 
-/** set_memory_valid(0)'s set and clear masks: PTE_PRESENT_INVALID is the nG bit from 7.x on. */
+/** set_memory_valid(0)'s set and clear masks: PTE_PRESENT_INVALID is the nG bit from 7.1 (and 6.18.24) on. */
 export function invalidMasks(s: BootState): { set: bigint; clear: bigint } {
   return s.input.policy.invalidNg ? SET_MEMORY.invalidNg : SET_MEMORY.invalid;
 }

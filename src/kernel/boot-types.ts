@@ -90,7 +90,7 @@ export interface BootResult {
   cma: Range | undefined;
   /** The kernel alias map_mem() mapped apart: [_text or _stext, __init_begin). */
   alias: Range;
-  /** 7.x: the data/bss alias [__init_end, __bss_stop), invalid after mark_rodata_ro() (size 0 before 7.x). */
+  /** 7.2+: the data/bss alias [__init_end, __bss_stop), read-only (7.2) or invalid (7.3) after mark_rodata_ro() (size 0 before). */
   dataAlias: Range;
   /** The memblock ranges the bank loop mapped (for_each_mem_range() with the alias, pool and carve-out NOMAP). */
   banks: Range[];

@@ -6,7 +6,7 @@
  *   paging_init() → map_mem()  map-mem.ts (the KFENCE pool first, then the bank loop and the alias)
  *   bootmem_init()             bootmem-init.ts (CMA, then a deferred crashkernel)
  *   after boot                 after-boot.ts (BBML2 splits, kfence_init_pool, mark_linear_text_alias_ro,
- *                              mark_rodata_ro (7.x: the data alias invalid), the crash region invalidated,
+ *                              mark_rodata_ro (7.2: the data alias read-only, 7.3: invalid), the crash region invalidated,
  *                              arch_kexec_protect_crashkres, kexec_crash_size)
  *
  * All of them work on one memblock model (src/memmap/memblock.ts).
@@ -33,7 +33,7 @@ function rodataDecisions(s: BootState): void {
   const { policy, config, cmdline } = s.input;
   const arg = cmdline.rodata;
   const noalias = policy.rodataSyntax === "noalias";
-  // 7.x: rodata_full is true in pageattr.c whatever the configuration; before, its default is the config's.
+  // 6.18+: rodata_full is true in pageattr.c whatever the configuration; before, its default is the config's.
   const fullDefault = noalias || config.rodataFullDefault;
   const known = arg === undefined || arg === "on" || arg === "off" || (noalias ? arg === "noalias" : arg === "full");
   if (!known) {
@@ -44,7 +44,7 @@ function rodataDecisions(s: BootState): void {
   if (!known || arg === undefined) s.rodataFull = fullDefault;
   else if (arg === "off" || arg === "noalias") s.rodataFull = false;
   else if (arg === "full") s.rodataFull = true;
-  // rodata=on: full in 7.x; off before, except 6.0-6.6 before the fix (policy.rodataOnHonoured) where the default stays.
+  // rodata=on: full from 6.18; off before, except 6.0-6.6 before the fix (policy.rodataOnHonoured) where the default stays.
   else s.rodataFull = noalias ? true : policy.rodataOnHonoured ? false : fullDefault;
 }
 

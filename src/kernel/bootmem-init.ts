@@ -1,7 +1,7 @@
 /**
  * bootmem_init() (arch/arm64/mm/init.c), after map_mem(): of what it reserves, what can move a
  * later reservation or the linear map: dma_contiguous_reserve() (the CMA area, below the DMA limit)
- * and then a deferred reserve_crashkernel(); before 7.x sparse_init()'s memmap first (sparse-init.ts).
+ * and then a deferred reserve_crashkernel(); before 7.0 sparse_init()'s memmap first (sparse-init.ts).
  */
 import { memblockPhysAllocRange } from "../memmap/memblock.js";
 import type { BootState } from "./boot-state.js";
@@ -41,7 +41,7 @@ export function dmaContiguousReserve(s: BootState): void {
   }
 }
 
-/** bootmem_init(): sparse_init() (before 7.x), CMA, then the crashkernel when its reservation was deferred. */
+/** bootmem_init(): sparse_init() (before 7.0), CMA, then the crashkernel when its reservation was deferred. */
 export function bootmemInit(s: BootState): void {
   const { policy } = s.input;
   if (policy.sparseBeforeCma) sparseInit(s, policy.sectionSizeBits === "30" ? 30 : s.g.granule === 64 ? 29 : 27);

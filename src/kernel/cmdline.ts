@@ -71,7 +71,7 @@ export function parseCmdline(text: string): Cmdline {
     const value = eq < 0 ? undefined : param.slice(eq + 1);
     switch (name) {
       case "rodata":
-        if (value !== "on" && value !== "off" && value !== "full" && value !== "noalias") throw new CmdlineError(param, "rodata takes on, off, full (before 7.0) or noalias (7.0+)");
+        if (value !== "on" && value !== "off" && value !== "full" && value !== "noalias") throw new CmdlineError(param, "rodata takes on, off, full (before 6.18) or noalias (6.18+)");
         c.rodata = value;
         break;
       case "crashkernel":

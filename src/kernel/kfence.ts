@@ -42,7 +42,7 @@ export function kfenceGuardPages(numObjects: number): number[] {
 
 /**
  * Applies `kfence_init_pool()`'s protection to the pool mapped at `va`; `invalid` is the release's
- * set_memory_valid(0) (nG set too from 7.x on: invalidMasks()).
+ * set_memory_valid(0) (nG set too from 7.1 and 6.18.24 on: invalidMasks()).
  */
 export function kfenceInitPool(pt: PageTableEngine, va: bigint, numObjects: number, invalid: { set: bigint; clear: bigint } = SET_MEMORY.invalid): void {
   const page = pt.geometry.pageSize;

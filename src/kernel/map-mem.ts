@@ -2,7 +2,7 @@
  * map_mem() (arch/arm64/mm/mmu.c): the flags of the bank loop, the kernel alias (and the KFENCE
  * pool and a carved-out crashkernel) marked NOMAP so that the loop skips them, the loop over
  * for_each_mem_range(), then the ranges left out mapped apart and their NOMAP marks cleared. From
- * 7.x the text and data/bss aliases are mapped first with the loop's flags, and the loop maps over them.
+ * 7.2 the text and data/bss aliases are mapped first with the loop's flags, and the loop maps over them.
  */
 import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, NO_EXEC_MAPPINGS, pageKernel } from "../descriptor.js";
 import { memblockClearNomap, memblockMappable, memblockMarkNomap } from "../memmap/memblock.js";
@@ -26,8 +26,8 @@ function bankFlags(s: BootState): number {
   if (s.rodataFull) {
     const noalias = policy.rodataSyntax === "noalias";
     reasons.unshift(cmdline.rodata === "full" && !noalias ? "rodata=full" : cmdline.rodata === "on"
-      ? (noalias ? "rodata=on (rodata_full: only rodata=noalias or off turn it off in 7.x)" : "rodata=on keeps rodata_full on in this release (fixed by acfa60dbe038)")
-      : noalias ? "rodata_full by default (7.x: always, unless rodata=noalias or off)" : "rodata=full by default (CONFIG_RODATA_FULL_DEFAULT_ENABLED)");
+      ? (noalias ? "rodata=on (rodata_full: only rodata=noalias or off turn it off from 6.18)" : "rodata=on keeps rodata_full on in this release (fixed by acfa60dbe038)")
+      : noalias ? "rodata_full by default (6.18+: always, unless rodata=noalias or off)" : "rodata=full by default (CONFIG_RODATA_FULL_DEFAULT_ENABLED)");
   }
   if (s.kfenceLate) {
     reasons.push(policy.kfence === "all-pages"
@@ -79,11 +79,11 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
   const prot = linearProt(s, true);
   const apart: Array<{ base: bigint; size: bigint }> = [];
   if (policy.aliasMapping === "bank-flags") {
-    // 7.x: the text alias first, with the loop's flags, so that it can be made read-only without
+    // 7.2+: the text alias first, with the loop's flags, so that it can be made read-only without
     // splitting the loop's blocks; then the data/bss alias, to be made invalid by mark_rodata_ro().
     pt.map(lmAlias(s, s.alias.base), s.alias.base, s.alias.size, prot, s.flags);
     s.steps.push({ what: `map kernel alias [${policy.aliasStart}, __init_begin) first (pgprot_tagged(PAGE_KERNEL), the bank flags)`, range: s.alias });
-    if (policy.dataAliasInvalid) {
+    if (policy.dataAlias !== "mapped") {
       s.dataAlias = { base: memory.kernel.initEnd, size: memory.kernel.bssStop - memory.kernel.initEnd };
       pt.map(lmAlias(s, s.dataAlias.base), s.dataAlias.base, s.dataAlias.size, prot, s.flags);
       s.steps.push({ what: "map kernel data/bss alias [__init_end, __bss_stop) (pgprot_tagged(PAGE_KERNEL), the bank flags)", range: s.dataAlias });
@@ -109,7 +109,7 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
       end = (end / page) * page;
       if (start >= end) continue;
     }
-    // 7.x maps the bank over the aliases mapped first with the same prot and flags; init_pud() and
+    // 7.2+ maps the bank over the aliases mapped first with the same prot and flags; init_pud() and
     // init_pmd() keep an existing table and alloc_init_cont_pte() adds no CONT over valid non-CONT
     // entries, so that is the same as mapping what the aliases left out, which the engine does.
     for (const r of subtractRanges({ base: start, size: end - start }, premapped)) {

@@ -83,8 +83,11 @@ export interface RuleValues {
    * pgprot_tagged(PAGE_KERNEL)).
    */
   aliasMapping: "apart" | "bank-flags";
-  /** The kernel's data/bss alias [__init_end, __bss_stop) is mapped apart and made invalid by mark_rodata_ro(). */
-  dataAliasInvalid: boolean;
+  /**
+   * What mark_rodata_ro() does to the kernel's data/bss alias [__init_end, __bss_stop): "mapped"
+   * (nothing: it is ordinary memory), "read-only" (set_memory_ro()) or "invalid" (set_memory_valid(0)).
+   */
+  dataAlias: "mapped" | "read-only" | "invalid";
   /** set_memory_valid(0) sets PTE_PRESENT_INVALID (nG) as it clears PTE_VALID: ptdump shows "F … NG". */
   invalidNg: boolean;
   /** KASLR moves the linear map (memstart_addr lowered by a random multiple of ARM64_MEMSTART_ALIGN). */
@@ -107,7 +110,7 @@ export type RuleField = keyof RuleValues;
 export const RULE_FIELDS: readonly RuleField[] = [
   "crash", "kfence", "aliasStart", "noExec", "tableAttrs", "pageKernelDirty", "crashHighLow", "rodataOnHonoured",
   "crashDefaults62", "safeRule", "pageAlignRanges", "protectsCrashkres", "bbml2", "ptdumpFlavour",
-  "rodataSyntax", "aliasMapping", "dataAliasInvalid", "invalidNg", "linearKaslr", "cmaAlign", "sectionSizeBits", "sparseBeforeCma",
+  "rodataSyntax", "aliasMapping", "dataAlias", "invalidNg", "linearKaslr", "cmaAlign", "sectionSizeBits", "sparseBeforeCma",
 ];
 
 /** A stable line that took a rule before (or without) its mainline release. */
@@ -252,8 +255,9 @@ export const RULES: readonly KernelRule[] = [
   rule("safeRule", "v6.12", "6.12", "895a37028a48", "arm64: mm: Permit PTE SW bits to change in live mappings",
     `${SRC_612}: an invalid entry on either side is safe and software bits may change; the commit came in v6.10 and the ` +
       "invalid-side change's commit is not identified, so the model switches at 6.12, the first release read"),
-  rule("safeRule", "v7.3", "7.0", undefined, undefined,
-    `${SRC_73}: the check that live contiguous entries may not change at all is gone`),
+  rule("safeRule", "v7.3", "7.2", "05c5c31e9d8d", "(subject not verified)",
+    `live contiguous entries may change: the check that refused them is gone ("Permit contiguous descriptors to be manipulated", ` +
+      `seen without its prefix; release inferred; ${SRC_73})`),
 
   // Rounding of memblock ranges.
   rule("pageAlignRanges", false, "5.10", undefined, undefined, `${BASE}: each memblock range is mapped as it is`),
@@ -285,21 +289,37 @@ export const RULES: readonly KernelRule[] = [
   rule("ptdumpFlavour", "6.15", "6.15", "f5e93819e2cc", "arm64/ptdump: Test PMD_TYPE_MASK for block mapping",
     "the BLK column tests PMD_TYPE_MASK == PMD_TYPE_SECT"),
 
-  // rodata= and what the linear map does with the kernel image (7.x).
+  // rodata= and what the linear map does with the kernel image (6.18-7.x). Releases marked
+  // "inferred" were read off the date the commit reached the arm64 (or mm) for-next branch, not a tag.
   rule("rodataSyntax", "full", "5.10", undefined, undefined,
     `${BASE}: rodata=on|off|full, the default from CONFIG_RODATA_FULL_DEFAULT_ENABLED`),
-  rule("rodataSyntax", "noalias", "7.0", undefined, undefined,
-    `${SRC_73}: rodata_full is on unless rodata=noalias or off; rodata=on means full; "full" is no longer an arm64 value`),
+  rule("rodataSyntax", "noalias", "6.18", "c0f303d7d472", "arm64: mm: Rework the 'rodata=' options",
+    "rodata=on means full, rodata=noalias keeps the linear alias writable, full is no longer an arm64 value"),
+  rule("rodataSyntax", "noalias", "6.18", "bfbbb0d3215f", "arm64/Kconfig: Remove CONFIG_RODATA_FULL_DEFAULT_ENABLED",
+    "rodata_full is on unless rodata=noalias or off, whatever the configuration"),
   rule("aliasMapping", "apart", "5.10", undefined, undefined,
     `${BASE}: the text alias is NOMAP during the bank loop, then mapped with PAGE_KERNEL and NO_CONT_MAPPINGS`),
-  rule("aliasMapping", "bank-flags", "7.0", undefined, undefined,
-    `${SRC_73}: the text alias [_text, __init_begin) is mapped first, with the bank loop's flags and pgprot_tagged(PAGE_KERNEL)`),
-  rule("dataAliasInvalid", false, "5.10", undefined, undefined, `${BASE}: the kernel's data and bss stay mapped in the linear map`),
-  rule("dataAliasInvalid", true, "7.0", undefined, undefined,
-    `${SRC_73}: [__init_end, __bss_stop) is mapped apart and mark_rodata_ro() makes it invalid (mark_linear_data_alias_valid(false))`),
+  rule("aliasMapping", "bank-flags", "7.2", "d672a4b72c95", "arm64: mm: Don't abuse memblock NOMAP to check for overlaps",
+    `the text alias [_text, __init_begin) is mapped first, with the bank loop's flags and pgprot_tagged(PAGE_KERNEL); with ` +
+      `a64293e993f6 and ecda73ae92ca ("Preserve existing table mappings" / "non-contiguous descriptors when mapping DRAM") the loop ` +
+      `maps over it (release inferred; ${SRC_73})`),
+  rule("dataAlias", "mapped", "5.10", undefined, undefined, `${BASE}: the kernel's data and bss stay mapped in the linear map`),
+  rule("dataAlias", "read-only", "7.2", "f2ba877402e5", "arm64: mm: Map the kernel data/bss read-only in the linear map",
+    "[__init_end, __bss_stop) is made read-only once rodata is (36fa5ffa6034 defers it to mark_rodata_ro()); from the " +
+      "subjects: 7.2's source was not read (release inferred)"),
+  rule("dataAlias", "invalid", "7.3", "fb0f3ef5601a", "arm64: mm: Unmap kernel data/bss entirely from the linear map",
+    `[__init_end, __bss_stop) is mapped apart and mark_rodata_ro() makes it invalid (mark_linear_data_alias_valid(false)); ` +
+      `the first version was reverted within 7.2 (release inferred; ${SRC_73})`),
   rule("invalidNg", false, "5.10", undefined, undefined, `${BASE}: set_memory_valid(0) clears PTE_VALID only`),
-  rule("invalidNg", true, "7.0", undefined, undefined,
-    `${SRC_73}: set_memory_valid(0) also sets PTE_PRESENT_INVALID (the nG bit), so KFENCE guards and the data alias print "F … NG"`),
+  rule("invalidNg", true, "7.1", "15bfba1ad77f", "arm64: mm: Handle invalid large leaf mappings correctly",
+    "set_memory_valid(0) also sets PTE_PRESENT_INVALID (the nG bit), so KFENCE guards and the data alias print \"F … NG\" (release inferred)",
+    [
+      bp("6.18.24", "the 6.18.24 release diff adds PTE_PRESENT_VALID_KERNEL"),
+      bp("7.0.1", "the 7.0.1 release diff adds PTE_PRESENT_VALID_KERNEL"),
+    ]),
+  rule("linearKaslr", true, "5.10", undefined, undefined, `${BASE}: KASLR lowers memstart_addr by a random multiple of ARM64_MEMSTART_ALIGN`),
+  rule("linearKaslr", false, "6.16", "1db780bafa4c", "arm64/mm: Remove randomization of the linear map",
+    "arm64_memblock_init() no longer randomises the linear region; KASLR moves the kernel image only (release inferred)"),
   rule("cmaAlign", "max-order", "5.10", undefined, undefined,
     `${BASE}: dma_contiguous_reserve_area() aligns to PAGE_SIZE << max(MAX_ORDER - 1, pageblock_order)`),
   rule("cmaAlign", "pageblock", "6.1", undefined, undefined,
@@ -310,11 +330,8 @@ export const RULES: readonly KernelRule[] = [
     `${SRC_61}: SECTION_SIZE_BITS 27 with 4K and 16K pages, 29 with 64K; the commit between 5.10 and 6.1 is not identified, ` +
       "so the model switches at 6.1, the first release read after 5.10"),
   rule("sparseBeforeCma", true, "5.10", undefined, undefined, `${BASE}: bootmem_init() runs sparse_init() before dma_contiguous_reserve()`),
-  rule("sparseBeforeCma", false, "7.0", undefined, undefined,
-    `${SRC_73}: sparse_init() runs in mm_core_init_early(), after bootmem_init()'s CMA area and crashkernel`),
-  rule("linearKaslr", true, "5.10", undefined, undefined, `${BASE}: KASLR lowers memstart_addr by a random multiple of ARM64_MEMSTART_ALIGN`),
-  rule("linearKaslr", false, "7.0", undefined, undefined,
-    `${SRC_73}: arm64_memblock_init() no longer randomises the linear region; KASLR moves the kernel image only`),
+  rule("sparseBeforeCma", false, "7.0", "4267739cabb8", "arch, mm: consolidate initialization of SPARSE memory model",
+    "sparse_init() runs in mm_core_init_early(), after bootmem_init()'s CMA area and crashkernel (release inferred)"),
 ];
 
 /** Orders [major, minor] pairs. */

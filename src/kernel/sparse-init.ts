@@ -1,7 +1,7 @@
 /**
  * The early allocations that land at the top of memory between map_mem() and the CMA area, as
  * memblock allocates them top-down: the linear map's own page tables (early_pgtable_alloc(), one
- * page each) and, before 7.x, sparse_init()'s memmap (mm/sparse.c). They decide where CMA and a
+ * page each) and, before 7.0, sparse_init()'s memmap (mm/sparse.c). They decide where CMA and a
  * deferred crashkernel go when RAM ends below the DMA limit. One node (NUMA layouts are not an
  * input); the small allocations (mem_section, usemaps, node data, vmemmap tables) are not placed:
  * they fit in the slack that alignment leaves.

@@ -9,7 +9,7 @@ import { MemoryMapError } from "./errors.js";
 export interface KernelImageLayout {
   stext: bigint;
   initBegin: bigint;
-  /** `__init_end` (the start of the data/bss alias 7.x makes invalid). */
+  /** `__init_end` (the start of the data/bss alias 7.2+ remaps). */
   initEnd: bigint;
   /** `__bss_stop` (its end: the image's own page tables after it stay mapped). */
   bssStop: bigint;

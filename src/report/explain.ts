@@ -272,10 +272,11 @@ export function explainScenario(sc: Scenario, input: ScenarioInput): Explanation
     if (part === "dataAlias") {
       const d = boot.dataAlias;
       lines.push({ text: `kernel data/bss alias [__init_end, __bss_stop) ${span(d.base, d.base + d.size)}, ${shape(p)}` });
-      lines.push(why("mapped apart by map_mem(), with the bank loop's flags", rule("dataAliasInvalid")));
+      lines.push(why("mapped apart by map_mem(), with the bank loop's flags", rule("dataAlias")));
       lines.push(...bankWhy);
-      if (p.valid) lines.push({ text: "valid: rodata=off, so mark_rodata_ro() does not run" });
-      else lines.push(why("invalid after mark_rodata_ro() (mark_linear_data_alias_valid(false)); set_memory_valid(0) sets nG (PTE_PRESENT_INVALID)", rule("invalidNg")));
+      if (!p.valid) lines.push(why("invalid after mark_rodata_ro() (mark_linear_data_alias_valid(false)); set_memory_valid(0) sets nG (PTE_PRESENT_INVALID)", rule("invalidNg")));
+      else if (p.ro) lines.push({ text: "read-only after mark_rodata_ro()" });
+      else lines.push({ text: "valid and writable: rodata=off, so mark_rodata_ro() does not run" });
       return lines;
     }
     if (part === "crash" && crashCarved) {
@@ -364,7 +365,7 @@ function decidingRules(
     pageAlignRanges: unaligned,
     rodataSyntax: sc.policy.rodataSyntax === "noalias",
     aliasMapping: sc.policy.aliasMapping === "bank-flags",
-    dataAliasInvalid: sc.boot.dataAlias.size > 0n,
+    dataAlias: sc.boot.dataAlias.size > 0n,
     invalidNg: sc.policy.invalidNg && (sc.boot.dataAlias.size > 0n || sc.boot.kfencePool !== undefined),
     linearKaslr: input.kaslrOffset !== undefined && !cmdline.nokaslr,
     bbml2: sc.policy.bbml2 && (sc.boot.rodataFull || (input.bbml2 ?? "none") !== "none" || sc.boot.reasons.some((r) => /KFENCE/.test(r))),
