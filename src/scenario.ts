@@ -121,7 +121,8 @@ export function runScenario(input: ScenarioInput): Scenario {
   const layoutNotes: string[] = [];
   if (!K && policy.dataAlias !== "mapped") {
     layoutNotes.push(`kernel ${input.kernel}: __bss_stop not known (give the kernel's System.map or /proc/kallsyms): the data/bss alias made ${policy.dataAlias} is taken to run to _end, ` +
-      "which also covers the image's own page tables after __bss_stop");
+      "which also covers the image's own page tables after __bss_stop" +
+      (m.kernelData ? "" : `; nor __init_end (no "Kernel data" in the memory map): taken as __init_begin, so the init section is counted in too`));
   }
   const { pt, result } = bootLinearMap(
     {

@@ -5,7 +5,7 @@
  * +0x2700000, __init_end +0x2b00000, __bss_stop +0x321e000, _end +0x3240000).
  */
 import { describe, expect, it } from "vitest";
-import { PTE_CONT, PTE_NG, PTE_RDONLY, PTE_VALID, SET_MEMORY } from "../src/descriptor.js";
+import { PMD_TABLE_PXN, PTE_CONT, PTE_NG, PTE_RDONLY, PTE_VALID, SET_MEMORY } from "../src/descriptor.js";
 import { BlockMappingError } from "../src/errors.js";
 import { DEFAULT_CONFIG } from "../src/kernel/config.js";
 import { MemoryMapError } from "../src/memmap/errors.js";
@@ -179,5 +179,30 @@ describe("the releases between 6.18 and 7.3", () => {
     };
     expect(guard("6.18.24")).toBe(PTE_NG);
     expect(guard("6.18.23")).toBe(0n);
+  });
+});
+
+describe("7.2+ map_mem() details", () => {
+  const kfence = { ...config, kfence: true };
+  it("maps the early KFENCE pool first with NO_EXEC_MAPPINGS: its PMD table entry has PXNTable (7.1 maps it last without)", () => {
+    const pxn = (kernel: string) => {
+      const sc = runScenario({ memmap, kernel, cmdline: "kfence.sample_interval=100 rodata=noalias", config: kfence, kernelLayout: layout });
+      // rodata=noalias, KFENCE early: blocks elsewhere, so the pool's 2M (0xbfe00000, top of RAM) has a PTE table of its own.
+      const path = sc.pt.walk(va(sc.boot.kfencePool!.base + 0x2000n)).path;
+      return path[path.length - 2] & PMD_TABLE_PXN; // the PMD entry: the table the pool's PTEs are in
+    };
+    expect(pxn("7.2.0")).toBe(PMD_TABLE_PXN);
+    expect(pxn("7.1.0")).toBe(0n);
+  });
+
+  it("--bbml2 boot on 7.3: the repaint to pages takes the data/bss alias too", () => {
+    const sc = runScenario({ memmap, kernel: "7.3.4", cmdline: "", config, kernelLayout: layout, bbml2: "boot" });
+    const w = sc.pt.walk(va(0x4020_0000n + 0x2b0_0000n));
+    expect([w.level, w.descriptor & PTE_CONT]).toEqual([3, 0n]);
+  });
+
+  it("64K pages: sparse_init()'s buffer (512 MiB a section) does not fit, and that is not a note", () => {
+    const sc = runScenario({ memmap, kernel: "6.12.117", cmdline: "", config: { ...config, granule: 64, vaBits: 48 } });
+    expect(sc.notes.join("\n")).not.toMatch(/sparse_init/);
   });
 });

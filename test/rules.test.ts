@@ -118,6 +118,7 @@ const EXPECT: { [F in RuleField]: Array<[string, RuleValues[F]]> } = {
   dataAlias: [["6.18", "mapped"], ["7.1", "mapped"], ["7.2.0", "read-only"], ["7.3.0", "invalid"]],
   invalidNg: [["6.12.117", false], ["6.18.23", false], ["6.18.24", true], ["7.0.0", false], ["7.0.1", true], ["7.1.0", true]],
   linearKaslr: [["5.10.223", true], ["6.15", true], ["6.16.0", false]],
+  kfencePoolMap: [["6.12.117", "nomap-last"], ["7.1", "nomap-last"], ["7.2.0", "first"]],
   cmaAlign: [["5.10.223", "max-order"], ["6.0", "max-order"], ["6.1.0", "pageblock"], ["7.3.4", "pageblock"]],
   sectionSizeBits: [["5.10.223", "30"], ["6.0", "30"], ["6.1.0", "27-29"], ["7.3.4", "27-29"]],
   sparseBeforeCma: [["5.10.223", true], ["6.12.117", true], ["6.19", true], ["7.0.0", false]],

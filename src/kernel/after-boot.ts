@@ -21,7 +21,9 @@ export function linearMapSplitToPtes(s: BootState): void {
   const bbml2 = s.input.policy.bbml2 ? (s.input.bbml2 ?? "none") : "none";
   if (!(bbml2 === "boot" && (s.rodataFull || s.kfenceLate) && (s.flags & NO_BLOCK_MAPPINGS) === 0)) return;
   const prot = linearProt(s, true);
-  for (const b of s.banks) {
+  // 7.2+ maps the data/bss alias apart from the banks; the repaint takes it too (only the text
+  // alias is spared).
+  for (const b of [...s.banks, ...(s.dataAlias.size > 0n ? [s.dataAlias] : [])]) {
     s.pt.unmap(lmAlias(s, b.base), b.size);
     s.pt.map(lmAlias(s, b.base), b.base, b.size, prot, s.flags | PAGE_FLAGS);
   }

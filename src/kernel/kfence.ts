@@ -13,7 +13,8 @@ import type { BootState } from "./boot-state.js";
 /**
  * arm64_kfence_alloc_pool() (6.1 and 6.12 mmu.c), the first allocation of map_mem(): with a
  * non-zero sample interval (kfence_early_init) the pool is memblock_phys_alloc()'d top-down and
- * marked NOMAP, so the bank loop skips it and it is mapped page by page afterwards.
+ * marked NOMAP, so the bank loop skips it and it is mapped page by page afterwards. From 7.2
+ * (arm64_kfence_map_pool()) it is mapped at once instead, and not marked (map-mem.ts).
  */
 export function arm64KfenceAllocPool(s: BootState, sampleInterval: number): void {
   const { config } = s.input;
@@ -25,7 +26,7 @@ export function arm64KfenceAllocPool(s: BootState, sampleInterval: number): void
     return;
   }
   s.kfencePool = { base: got.base, size };
-  s.mb = memblockMarkNomap(got.memblock, got.base, size);
+  s.mb = s.input.policy.kfencePoolMap === "first" ? got.memblock : memblockMarkNomap(got.memblock, got.base, size);
 }
 
 /** Page index, within the pool, of KFENCE object `i`. */

@@ -73,6 +73,12 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
   const { pt } = s;
   // arm64_kfence_alloc_pool(): the first thing map_mem() does (v6.1.65+, v6.4+).
   if (policy.kfence === "early-pool" && s.input.config.kfence) arm64KfenceAllocPool(s, kfenceSampleInterval);
+  const poolFirst = s.kfencePool !== undefined && policy.kfencePoolMap === "first";
+  if (poolFirst) {
+    // 7.2+ arm64_kfence_map_pool(): mapped at once, page by page and non-executable (PXNTable).
+    pt.map(lmAlias(s, s.kfencePool!.base), s.kfencePool!.base, s.kfencePool!.size, linearProt(s, true), PAGE_FLAGS | NO_EXEC_MAPPINGS);
+    s.steps.push({ what: "arm64_kfence_map_pool(): the KFENCE pool mapped first, page by page (NO_EXEC_MAPPINGS)", range: s.kfencePool });
+  }
   s.flags = bankFlags(s);
   const aliasStart = policy.aliasStart === "_text" ? memory.kernel.text : memory.kernel.stext;
   s.alias = { base: aliasStart, size: memory.kernel.initBegin - aliasStart };
@@ -92,7 +98,7 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
     // The kernel alias, [_text or _stext, __init_begin), is NOMAP during the loop.
     apart.push(s.alias);
   }
-  if (s.kfencePool) apart.push(s.kfencePool);
+  if (s.kfencePool && !poolFirst) apart.push(s.kfencePool);
   const crashCarved = s.crashkernel !== undefined && s.crashkernel.size > 0n && s.crashEarly;
   if (crashCarved) apart.push({ base: s.crashkernel!.base, size: s.crashkernel!.size });
   for (const r of apart) s.mb = memblockMarkNomap(s.mb, r.base, r.size);
@@ -100,7 +106,7 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
   // for_each_mem_range(): every region without NOMAP.
   const page = s.g.pageSize;
   s.banks = [];
-  const premapped = policy.aliasMapping === "bank-flags" ? [s.alias, s.dataAlias].filter((r) => r.size > 0n) : [];
+  const premapped = [...(policy.aliasMapping === "bank-flags" ? [s.alias, s.dataAlias] : []), ...(poolFirst ? [s.kfencePool!] : [])].filter((r) => r.size > 0n);
   for (const b of memblockMappable(s.mb)) {
     let start = b.base;
     let end = b.base + b.size;
@@ -128,7 +134,7 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
     pt.map(lmAlias(s, c.base), c.base, c.size, linearProt(s, false), PAGE_FLAGS);
     s.steps.push({ what: "map crashkernel page by page (PAGE_KERNEL, NO_BLOCK|NO_CONT)", range: { base: c.base, size: c.size } });
   }
-  if (s.kfencePool) {
+  if (s.kfencePool && !poolFirst) {
     pt.map(lmAlias(s, s.kfencePool.base), s.kfencePool.base, s.kfencePool.size, prot, PAGE_FLAGS);
     s.steps.push({ what: "map KFENCE pool page by page", range: s.kfencePool });
   }

@@ -97,6 +97,11 @@ export interface RuleValues {
    * with 4K pages) or "pageblock" (CMA_MIN_ALIGNMENT_BYTES: one PMD with HUGETLB_PAGE, 2 MiB with 4K).
    */
   cmaAlign: "max-order" | "pageblock";
+  /**
+   * How map_mem() maps an early KFENCE pool: "nomap-last" (NOMAP during the bank loop, mapped after
+   * it without NO_EXEC_MAPPINGS) or "first" (arm64_kfence_map_pool(): before anything else, with it).
+   */
+  kfencePoolMap: "nomap-last" | "first";
   /** SECTION_SIZE_BITS: "30" (1 GiB sections) or "27-29" (128 MiB with 4K and 16K pages, 512 MiB with 64K). */
   sectionSizeBits: "30" | "27-29";
   /** sparse_init() runs in bootmem_init() before the CMA area and the crashkernel (moved after them in 7.x). */
@@ -110,7 +115,7 @@ export type RuleField = keyof RuleValues;
 export const RULE_FIELDS: readonly RuleField[] = [
   "crash", "kfence", "aliasStart", "noExec", "tableAttrs", "pageKernelDirty", "crashHighLow", "rodataOnHonoured",
   "crashDefaults62", "safeRule", "pageAlignRanges", "protectsCrashkres", "bbml2", "ptdumpFlavour",
-  "rodataSyntax", "aliasMapping", "dataAlias", "invalidNg", "linearKaslr", "cmaAlign", "sectionSizeBits", "sparseBeforeCma",
+  "rodataSyntax", "aliasMapping", "dataAlias", "invalidNg", "linearKaslr", "kfencePoolMap", "cmaAlign", "sectionSizeBits", "sparseBeforeCma",
 ];
 
 /** A stable line that took a rule before (or without) its mainline release. */
@@ -320,6 +325,10 @@ export const RULES: readonly KernelRule[] = [
   rule("linearKaslr", true, "5.10", undefined, undefined, `${BASE}: KASLR lowers memstart_addr by a random multiple of ARM64_MEMSTART_ALIGN`),
   rule("linearKaslr", false, "6.16", "1db780bafa4c", "arm64/mm: Remove randomization of the linear map",
     "arm64_memblock_init() no longer randomises the linear region; KASLR moves the kernel image only (release inferred)"),
+  rule("kfencePoolMap", "nomap-last", "5.10", undefined, undefined,
+    `${BASE}: an early pool (6.1.65+, 6.4+) is NOMAP during the bank loop, then mapped page by page without NO_EXEC_MAPPINGS`),
+  rule("kfencePoolMap", "first", "7.2", "dfd73e574d38", "arm64: kfence: Avoid NOMAP tricks when mapping the early pool",
+    `arm64_kfence_map_pool() maps the pool before anything else, page by page with NO_EXEC_MAPPINGS (release inferred; ${SRC_73})`),
   rule("cmaAlign", "max-order", "5.10", undefined, undefined,
     `${BASE}: dma_contiguous_reserve_area() aligns to PAGE_SIZE << max(MAX_ORDER - 1, pageblock_order)`),
   rule("cmaAlign", "pageblock", "6.1", undefined, undefined,

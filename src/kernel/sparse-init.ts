@@ -24,14 +24,18 @@ export function reservePgtables(s: BootState, frames: number): void {
 }
 
 /**
- * sparse_init() with SPARSEMEM_VMEMMAP: one buffer of map_count * section_map_size() (struct pages
- * of a section rounded up to a PMD) aligned to section_map_size(), top-down; vmemmap_populate()
- * takes one PMD block per PMD of struct pages from its start and sparse_buffer_fini() frees the rest.
+ * sparse_init() with SPARSEMEM_VMEMMAP: the root array and a page per root in use, then one buffer of
+ * map_count * section_map_size() (a section's struct pages rounded up to a PMD) aligned to
+ * section_map_size(), top-down. vmemmap_populate() takes from its start one PMD block per PMD of
+ * struct pages with 4K pages, single pages otherwise (vmemmap_populate_basepages()), and
+ * sparse_buffer_fini() frees the rest. A buffer that does not fit (64K pages: 512 MiB per section)
+ * leaves vmemmap_alloc_block() to take the pages one by one, top-down.
  */
 export function sparseInit(s: BootState, sectionSizeBits: number): void {
   const pmd = s.g.pageSize << BigInt(s.g.pageShift - 3);
+  const page = s.g.pageSize;
   const sectionBytes = 1n << BigInt(sectionSizeBits);
-  const pagesPerSection = sectionBytes / s.g.pageSize;
+  const pagesPerSection = sectionBytes / page;
   const mapSize = ((pagesPerSection * STRUCT_PAGE + pmd - 1n) / pmd) * pmd; // section_map_size()
   // memblocks_present(): the sections that hold memory (NOMAP included).
   const sections = new Set<bigint>();
@@ -46,29 +50,38 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
   const { config } = s.input;
   const physmemBits = config.paBits === 52 && s.g.granule !== 64 && !s.g.lpa2 ? 48 : config.paBits;
   const sectionStruct = config.pageExtension ? 32n : 16n;
-  const perRoot = s.g.pageSize / sectionStruct;
+  const perRoot = page / sectionStruct;
   const roots = ((1n << BigInt(physmemBits - sectionSizeBits)) + perRoot - 1n) / perRoot;
   const rootArray = memblockPhysAllocRange(s.mb, roots * 8n, 64n, 0n, s.paLimit);
   if (rootArray) s.mb = rootArray.memblock;
   // sparse_index_alloc(): a page of struct mem_section for each root that holds a present section.
   for (const _ of new Set([...sections].map((sec) => sec / perRoot))) {
-    const got = memblockPhysAllocRange(s.mb, s.g.pageSize, 64n, 0n, s.paLimit);
+    const got = memblockPhysAllocRange(s.mb, page, 64n, 0n, s.paLimit);
     if (got) s.mb = got.memblock;
+  }
+  // What vmemmap_populate() keeps of the buffer.
+  let used: bigint;
+  if (s.g.granule === 4) {
+    const blocks = new Set<bigint>();
+    for (const sec of sections) {
+      const first = (sec * pagesPerSection * STRUCT_PAGE) / pmd;
+      const last = ((sec + 1n) * pagesPerSection * STRUCT_PAGE - 1n) / pmd;
+      for (let b = first; b <= last; b++) blocks.add(b);
+    }
+    used = BigInt(blocks.size) * pmd;
+  } else {
+    used = BigInt(sections.size) * (((pagesPerSection * STRUCT_PAGE + page - 1n) / page) * page);
   }
   const size = BigInt(sections.size) * mapSize;
   const base = memblockFindInRange(s.mb, size, mapSize, s.startOfDram, s.paLimit);
-  if (base === undefined) {
-    s.notes.push("sparse_init(): the memmap buffer does not fit: its placement is not modelled");
+  if (base !== undefined) {
+    s.mb = memblockReserve(s.mb, base, used);
+    s.steps.push({ what: `sparse_init(): memmap buffer for ${sections.size} sections, ${used >> 10n} KiB of struct pages kept`, range: { base, size: used } });
     return;
   }
-  // The vmemmap PMD blocks the present sections' struct pages fall in, each taken once.
-  const blocks = new Set<bigint>();
-  for (const sec of sections) {
-    const first = (sec * pagesPerSection * STRUCT_PAGE) / pmd;
-    const last = ((sec + 1n) * pagesPerSection * STRUCT_PAGE - 1n) / pmd;
-    for (let b = first; b <= last; b++) blocks.add(b);
+  const got = memblockPhysAllocRange(s.mb, used, page, s.startOfDram, s.paLimit);
+  if (got) {
+    s.mb = got.memblock;
+    s.steps.push({ what: `sparse_init(): no room for the memmap buffer; ${used >> 10n} KiB of struct pages page by page`, range: { base: got.base, size: used } });
   }
-  const used = BigInt(blocks.size) * pmd;
-  s.mb = memblockReserve(s.mb, base, used < size ? used : size);
-  s.steps.push({ what: `sparse_init(): memmap buffer of ${sections.size} sections, ${blocks.size} PMD blocks of struct pages kept`, range: { base, size: used < size ? used : size } });
 }
