@@ -109,8 +109,8 @@ export function runScenario(input: ScenarioInput): Scenario {
   const L = DEFAULT_KERNEL_LAYOUT;
   // "Kernel code" starts where the release's alias starts (_text in 5.10 and 6.12, _stext in 6.1):
   // never derived from the other with a fixed head.
-  const head = policy.aliasStart === "_stext" ? L.head : 0n;
   const K = input.kernelLayout;
+  const head = policy.aliasStart === "_stext" ? (K ? K.stext : L.head) : 0n;
   const text = m.kernel ? m.kernel.base - head : first.base + L.textOffset;
   const stext = K ? text + K.stext : text + L.head;
   const initBegin = m.kernel ? m.kernel.base + m.kernel.size : K ? text + K.initBegin : stext + L.code;
