@@ -83,9 +83,10 @@ export const POLICIES: readonly SweepPolicy[] = [
   },
   {
     name: "bbml2-6.18",
-    title: `v${BBML2_FROM} with BBML2_NOABORT on all CPUs (rodata=full keeps blocks; split on demand)`,
+    // 6.18 knows no rodata=full any more (c0f303d7d472): rodata_full is its default.
+    title: `v${BBML2_FROM} with BBML2_NOABORT on all CPUs (rodata_full, the default, keeps blocks; split on demand)`,
     kernel: BBML2_FROM,
-    cmdline: "rodata=full",
+    cmdline: "",
     config: {},
     bbml2: "all",
     pageGranular: false,
