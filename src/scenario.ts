@@ -130,7 +130,7 @@ export function runScenario(input: ScenarioInput): Scenario {
       config,
       cmdline,
       memory: {
-        memory: m.memory.map((b) => ({ base: b.base, size: b.size })),
+        memory: m.memory.map((b) => ({ base: b.base, size: b.size, nid: b.nid })),
         nomap: [...m.nomap],
         reserved: [...m.reserved],
         kernel: { text, stext, initBegin, initEnd, bssStop, end },

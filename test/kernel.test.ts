@@ -103,9 +103,10 @@ describe("crashkernel=", () => {
     // 6.12: placed top-down in all memory, with the default 128 MiB low part below 1 GiB, under the
     // 32 MiB CMA area at the top of the zone (0x3e000000). The top of memory is taken first: the
     // linear map's tables (rodata=full: 2048 PMD entries less the alias's 11 blocks = 2037 PTE tables,
-    // 4 PMD, 1 PUD: 2042 pages, from 0xff806000), sparse's root array (2^(48-27) sections / 256 per
-    // root * 8 bytes = 64 KiB, from 0xff7f6000) and one root page (0xff7f5000), then the memmap buffer
-    // (32 sections * 2 MiB, 2 MiB aligned: 0xfb600000-0xff600000). 1 GiB below it, 2 MiB aligned:
+    // 4 PMD, 1 PUD: 2042 pages, from 0xff806000), NODE_DATA (14144 bytes), sparse's root array
+    // (2^(48-27) sections / 256 per root * 8 bytes = 64 KiB) and one root page, all above 0xff700000,
+    // then the memmap buffer (32 sections * 2 MiB, 2 MiB aligned: 0xfb600000-0xff600000). 1 GiB below
+    // it, 2 MiB aligned:
     const r = run("6.12");
     expect(r.base).toBe(0xbb60_0000n);
     expect(r.low).toEqual({ base: 0x3e00_0000n - 128n * M, size: 128n * M });

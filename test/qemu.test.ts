@@ -21,7 +21,7 @@ import { describe, expect, it } from "vitest";
 import { SET_MEMORY } from "../src/descriptor.js";
 import { parseConfig } from "../src/kernel/config.js";
 import { kfenceFreeObject } from "../src/kernel/kfence.js";
-import { parseMemoryMap } from "../src/memmap/index.js";
+import { type MemoryMap, parseMemoryMap } from "../src/memmap/index.js";
 import { parseKernelSymbols } from "../src/memmap/kernel-symbols.js";
 import { flavourForRelease } from "../src/ptdump/flavour.js";
 import { findSection, firstMappedVa, formatLinearMap, kaslrOffsetFromDump, parsePtdump } from "../src/ptdump/index.js";
@@ -60,6 +60,24 @@ function cpuOf(dmesg: string) {
     lva: false,
     e0pd: /CPU features: detected: E0PD/.test(dmesg),
   };
+}
+
+/**
+ * The boot log's NUMA node ranges ("  node   0: [mem 0x…-0x…]", free_area_init()) laid onto the
+ * banks of /proc/iomem, which names no nodes: sparse_init() works per node.
+ */
+function withNodes(memmap: MemoryMap, dmesg: string): MemoryMap {
+  const nodes = [...dmesg.matchAll(/ node +(\d+): \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\]/g)].map((m) => ({ nid: Number(m[1]), base: BigInt(`0x${m[2]}`), end: BigInt(`0x${m[3]}`) + 1n }));
+  if (new Set(nodes.map((n) => n.nid)).size < 2) return memmap;
+  // iomem's "System RAM" runs across nodes: cut each bank at the node ranges.
+  const memory = memmap.memory.flatMap((b) => nodes
+    .filter((n) => n.base < b.base + b.size && b.base < n.end)
+    .map((n) => {
+      const base = n.base > b.base ? n.base : b.base;
+      const end = n.end < b.base + b.size ? n.end : b.base + b.size;
+      return { ...b, base, size: end - base, nid: n.nid };
+    }));
+  return { ...memmap, memory };
 }
 
 /** The Linear Mapping section of a whole kernel_page_tables file (5.10 prints no start marker). */
@@ -119,7 +137,7 @@ for (const set of SETS) {
         const dmesg = read("dmesg.txt");
         expect(/ SMP (?:PREEMPT(?:_DYNAMIC)? )?Debian (\d+\.\d+\.\d+)-/.exec(dmesg)?.[1]).toBe(set.release);
         const config = parseConfig(readFileSync(join(root, cfgFile!), "utf8"), cfgFile);
-        const memmap = parseMemoryMap(read("iomem.txt"), { source: `${name}/iomem.txt`, format: "iomem" });
+        const memmap = withNodes(parseMemoryMap(read("iomem.txt"), { source: `${name}/iomem.txt`, format: "iomem" }), dmesg);
         const cmdline = read("cmdline.txt").trim();
         const kaslr = !cmdline.split(/\s+/).includes("nokaslr");
         const real = linearSection(read("ptdump.txt"));
@@ -141,16 +159,13 @@ for (const set of SETS) {
         const sc = runScenario({ ...input, kaslrOffset });
         // CMA and the crashkernel land where the boot log says, after the linear map's tables and
         // (before 7.x) sparse_init()'s allocations took the top of memory. Not ,high (above 4 GiB,
-        // among allocations the model does not place); not two NUMA nodes with 16K pages (node 0's
-        // memmap buffer, 1 GiB below the node's top at 5 GiB, reaches under 4 GiB: nodes are not an
-        // input); not a 2 GiB LPA2 guest: its 52-bit root array (2 MiB) and tables fill the top
+        // among allocations the model does not place); not a 2 GiB LPA2 guest: its 52-bit root array (2 MiB) and tables fill the top
         // 6 MiB but for ~35 KiB, which the allocations the model leaves out (node data, vmemmap
         // tables, the unflattened device tree) exceed, so the real CMA lands 2 MiB lower.
         const cmaLog = /cma: Reserved (\d+) MiB at 0x([0-9a-f]+)/.exec(dmesg);
         const crashLog = /crashkernel reserved: 0x([0-9a-f]+) - 0x([0-9a-f]+)/.exec(dmesg);
-        const numa16k = name.includes("numa") && sc.boot.geometry.granule === 16;
         const lpa2Small = name.startsWith("2G") && sc.boot.geometry.vaBits === 52;
-        if (!cmdline.includes(",high") && !numa16k && !lpa2Small) {
+        if (!cmdline.includes(",high") && !lpa2Small) {
           if (cmaLog) expect(sc.boot.cma, "CMA").toEqual({ base: BigInt(`0x${cmaLog[2]}`), size: BigInt(cmaLog[1]) << 20n });
           if (crashLog) {
             expect(sc.boot.crashkernel?.base, "crashkernel").toBe(BigInt(`0x${crashLog[1]}`));

@@ -11,8 +11,11 @@ export type { Range };
 
 /** The machine's memory as firmware and the loader leave it, before arm64_memblock_init(). */
 export interface BootMemory {
-  /** The memory banks (memblock_add()), sorted; touching banks merge as memblock merges them. */
-  memory: Range[];
+  /**
+   * The memory banks (memblock_add()), sorted; touching banks merge as memblock merges them. `nid`:
+   * the NUMA node, where the input names it (a boot log's node ranges); sparse_init() works per node.
+   */
+  memory: Array<Range & { nid?: number }>;
   /** Firmware's MEMBLOCK_NOMAP ranges, inside memory. */
   nomap: Range[];
   /** memblock.reserved known before map_mem() (firmware, DT /reserved-memory without no-map). */

@@ -2,15 +2,21 @@
  * The early allocations that land at the top of memory between map_mem() and the CMA area, as
  * memblock allocates them top-down: the linear map's own page tables (early_pgtable_alloc(), one
  * page each) and, before 7.0, sparse_init()'s memmap (mm/sparse.c). They decide where CMA and a
- * deferred crashkernel go when RAM ends below the DMA limit. One node (NUMA layouts are not an
- * input); the small allocations (mem_section, usemaps, node data, vmemmap tables) are not placed:
- * they fit in the slack that alignment leaves.
+ * deferred crashkernel go when RAM ends below the DMA limit. Per NUMA node where the banks name
+ * their node (a boot log's node ranges), else one node; each node's pglist_data first. The small
+ * allocations (usemaps, vmemmap tables, the unflattened device tree) are not placed: alignment's
+ * slack usually takes them.
  */
 import { memblockFindInRange, memblockPhysAllocRange, memblockReserve } from "../memmap/memblock.js";
 import type { BootState } from "./boot-state.js";
 
 /** `struct page` on arm64 (64 bytes). */
 const STRUCT_PAGE = 64n;
+/**
+ * sizeof(pg_data_t), which depends on the build: 14144 bytes in Debian's 6.12 arm64 kernel (its boot
+ * log: "NODE_DATA(0) allocated [mem 0x13fffc8c0-0x13fffffff]"); the model takes that for every build.
+ */
+const PGLIST_DATA = 14144n;
 
 /** early_pgtable_alloc(): the tables map_mem() took, page by page, top-down. */
 export function reservePgtables(s: BootState, frames: number): void {
@@ -43,6 +49,22 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
     for (let sec = r.base / sectionBytes; sec * sectionBytes < r.base + r.size; sec++) sections.add(sec);
   }
   if (sections.size === 0) return;
+  // arch_numa_init() before it: each node's pglist_data at the node's top (NODE_DATA(nid)).
+  const banks = s.input.memory.memory;
+  const nodeOf = (sec: bigint) => banks.find((b) => b.base < (sec + 1n) * sectionBytes && sec * sectionBytes < b.base + b.size)?.nid ?? 0;
+  const nids = [...new Set([...sections].map(nodeOf))].sort((a, b) => a - b);
+  const nodeSpan = (nid: number): [bigint, bigint] => {
+    const inNode = banks.filter((b) => (b.nid ?? 0) === nid);
+    if (nids.length < 2 || inNode.length === 0) return [s.startOfDram, s.paLimit];
+    const lo = inNode.reduce((m, b) => (b.base < m ? b.base : m), inNode[0].base);
+    const hi = inNode.reduce((m, b) => (b.base + b.size > m ? b.base + b.size : m), 0n);
+    return [lo < s.startOfDram ? s.startOfDram : lo, hi];
+  };
+  for (const nid of nids) {
+    const [lo, hi] = nodeSpan(nid);
+    const got = memblockPhysAllocRange(s.mb, PGLIST_DATA, 64n, lo, hi);
+    if (got) s.mb = got.memblock;
+  }
   // memblocks_present(): SPARSEMEM_EXTREME's root array, one pointer per SECTIONS_PER_ROOT sections
   // of the whole MAX_PHYSMEM_BITS space (2 MiB with 52-bit PA, 4K pages and PAGE_EXTENSION).
   // MAX_PHYSMEM_BITS is PHYS_MASK_SHIFT: a 52-bit PA build with 4K or 16K pages (ARM64_LPA2) has
@@ -59,7 +81,16 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
     const got = memblockPhysAllocRange(s.mb, page, 64n, 0n, s.paLimit);
     if (got) s.mb = got.memblock;
   }
-  // What vmemmap_populate() keeps of the buffer.
+  // sparse_init_nid() per node, in node order: the buffer for the node's sections, inside the node.
+  for (const nid of nids) {
+    const [lo, hi] = nodeSpan(nid);
+    sparseInitNid(s, [...sections].filter((sec) => nodeOf(sec) === nid), nid, mapSize, pagesPerSection, pmd, lo, hi);
+  }
+}
+
+/** sparse_init_nid(): one node's memmap buffer, top-down in [lo, hi), and what vmemmap_populate() keeps of it. */
+function sparseInitNid(s: BootState, sections: bigint[], nid: number, mapSize: bigint, pagesPerSection: bigint, pmd: bigint, lo: bigint, hi: bigint): void {
+  const page = s.g.pageSize;
   let used: bigint;
   if (s.g.granule === 4) {
     const blocks = new Set<bigint>();
@@ -70,18 +101,19 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
     }
     used = BigInt(blocks.size) * pmd;
   } else {
-    used = BigInt(sections.size) * (((pagesPerSection * STRUCT_PAGE + page - 1n) / page) * page);
+    used = BigInt(sections.length) * (((pagesPerSection * STRUCT_PAGE + page - 1n) / page) * page);
   }
-  const size = BigInt(sections.size) * mapSize;
-  const base = memblockFindInRange(s.mb, size, mapSize, s.startOfDram, s.paLimit);
+  const size = BigInt(sections.length) * mapSize;
+  const node = nid === 0 && lo === s.startOfDram ? "" : ` (node ${nid})`;
+  const base = memblockFindInRange(s.mb, size, mapSize, lo, hi);
   if (base !== undefined) {
     s.mb = memblockReserve(s.mb, base, used);
-    s.steps.push({ what: `sparse_init(): memmap buffer for ${sections.size} sections, ${used >> 10n} KiB of struct pages kept`, range: { base, size: used } });
+    s.steps.push({ what: `sparse_init()${node}: memmap buffer for ${sections.length} sections, ${used >> 10n} KiB of struct pages kept`, range: { base, size: used } });
     return;
   }
-  const got = memblockPhysAllocRange(s.mb, used, page, s.startOfDram, s.paLimit);
+  const got = memblockPhysAllocRange(s.mb, used, page, lo, hi);
   if (got) {
     s.mb = got.memblock;
-    s.steps.push({ what: `sparse_init(): no room for the memmap buffer; ${used >> 10n} KiB of struct pages page by page`, range: { base: got.base, size: used } });
+    s.steps.push({ what: `sparse_init()${node}: no room for the memmap buffer; ${used >> 10n} KiB of struct pages page by page`, range: { base: got.base, size: used } });
   }
 }
