@@ -67,7 +67,7 @@ function cpuOf(dmesg: string) {
  * banks of /proc/iomem, which names no nodes: sparse_init() works per node.
  */
 function withNodes(memmap: MemoryMap, dmesg: string): MemoryMap {
-  const nodes = [...dmesg.matchAll(/ node +(\d+): \[mem 0x([0-9a-f]+)-0x([0-9a-f]+)\]/g)].map((m) => ({ nid: Number(m[1]), base: BigInt(`0x${m[2]}`), end: BigInt(`0x${m[3]}`) + 1n }));
+  const nodes = parseMemoryMap(dmesg, { source: "dmesg.txt", format: "bootlog" }).memory.map((b) => ({ nid: b.nid, base: b.base, end: b.base + b.size }));
   if (new Set(nodes.map((n) => n.nid)).size < 2) return memmap;
   // iomem's "System RAM" runs across nodes: cut each bank at the node ranges.
   const memory = memmap.memory.flatMap((b) => nodes

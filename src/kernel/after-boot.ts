@@ -67,7 +67,8 @@ export function markRodataRo(s: BootState): void {
 export function invalidateCrashkernelSplitting(s: BootState): void {
   const c = s.crashkernel;
   if (s.input.crashStrategy !== "blocks-then-split" || !c || c.size === 0n) return;
-  const r = s.pt.setMemory(lmAlias(s, c.base), c.size, invalidMasks(s).set, invalidMasks(s).clear, "split");
+  const m = invalidMasks(s);
+  const r = s.pt.setMemory(lmAlias(s, c.base), c.size, m.set, m.clear, "split");
   s.steps.push({ what: `invalidate the crashkernel, splitting blocks: ${r.framesAllocated} table pages allocated, ${r.descriptorsWritten} descriptors written`, range: { base: c.base, size: c.size } });
 }
 
@@ -76,7 +77,8 @@ export function archKexecProtectCrashkres(s: BootState): PgtableError | undefine
   const c = s.crashkernel;
   if (!s.input.kexecLoaded || !c || c.size === 0n || !s.input.policy.protectsCrashkres) return undefined;
   try {
-    s.pt.setMemory(lmAlias(s, c.base), c.size, invalidMasks(s).set, invalidMasks(s).clear, "classic");
+    const m = invalidMasks(s);
+    s.pt.setMemory(lmAlias(s, c.base), c.size, m.set, m.clear, "classic");
     s.steps.push({ what: "arch_kexec_protect_crashkres(): set_memory_valid(0) over the whole reservation (the kernel does the loaded segments: an upper bound)", range: { base: c.base, size: c.size } });
     return undefined;
   } catch (e) {

@@ -3,6 +3,7 @@
  * later reservation or the linear map: dma_contiguous_reserve() (the CMA area, below the DMA limit)
  * and then a deferred reserve_crashkernel(); before 7.0 sparse_init()'s memmap first (sparse-init.ts).
  */
+import { entrySize } from "../geometry.js";
 import { memblockPhysAllocRange } from "../memmap/memblock.js";
 import type { BootState } from "./boot-state.js";
 import { reserveCrashkernelStep } from "./reserve-crashkernel.js";
@@ -21,7 +22,7 @@ function parseCmaSize(v: string): bigint {
  * and MAX_ORDER - 1 (10, 11, 13 by arm64's defaults): 4 MiB with 4K pages, one PMD otherwise.
  */
 export function cmaAlignment(s: BootState): bigint {
-  const pmd = s.g.pageSize << BigInt(s.g.pageShift - 3);
+  const pmd = entrySize(s.g, 1);
   if (s.input.policy.cmaAlign === "pageblock") return pmd;
   const maxOrder = s.g.granule === 4 ? 10n : s.g.granule === 16 ? 11n : 13n;
   const byOrder = s.g.pageSize << maxOrder;

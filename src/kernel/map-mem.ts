@@ -5,7 +5,7 @@
  * 7.2 the text and data/bss aliases are mapped first with the loop's flags, and the loop maps over them.
  */
 import { NO_BLOCK_MAPPINGS, NO_CONT_MAPPINGS, NO_EXEC_MAPPINGS, pageKernel } from "../descriptor.js";
-import { memblockClearNomap, memblockMappable, memblockMarkNomap } from "../memmap/memblock.js";
+import { memblockClearNomap, memblockMappable, memblockMarkNomap, rangeMinus } from "../memmap/memblock.js";
 import { type BootState, lmAlias } from "./boot-state.js";
 import { arm64KfenceAllocPool } from "./kfence.js";
 import { reservePgtables } from "./sparse-init.js";
@@ -51,22 +51,6 @@ function bankFlags(s: BootState): number {
   return flags;
 }
 
-/** `r` without the ranges of `holes` (sorted, disjoint), in address order. */
-function subtractRanges(r: { base: bigint; size: bigint }, holes: ReadonlyArray<{ base: bigint; size: bigint }>): Array<{ base: bigint; size: bigint }> {
-  const out: Array<{ base: bigint; size: bigint }> = [];
-  let at = r.base;
-  const end = r.base + r.size;
-  for (const h of [...holes].sort((a, b) => (a.base < b.base ? -1 : 1))) {
-    const hs = h.base > at ? h.base : at;
-    const he = h.base + h.size < end ? h.base + h.size : end;
-    if (hs >= he) continue;
-    if (hs > at) out.push({ base: at, size: hs - at });
-    at = he;
-  }
-  if (at < end) out.push({ base: at, size: end - at });
-  return out;
-}
-
 /** map_mem(): maps the linear map on `s.pt`. */
 export function mapMem(s: BootState, kfenceSampleInterval: number): void {
   const { policy, memory } = s.input;
@@ -106,7 +90,9 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
   // for_each_mem_range(): every region without NOMAP.
   const page = s.g.pageSize;
   s.banks = [];
-  const premapped = [...(policy.aliasMapping === "bank-flags" ? [s.alias, s.dataAlias] : []), ...(poolFirst ? [s.kfencePool!] : [])].filter((r) => r.size > 0n);
+  const premapped = [...(policy.aliasMapping === "bank-flags" ? [s.alias, s.dataAlias] : []), ...(poolFirst ? [s.kfencePool!] : [])]
+    .filter((r) => r.size > 0n)
+    .sort((a, b) => (a.base < b.base ? -1 : 1));
   for (const b of memblockMappable(s.mb)) {
     let start = b.base;
     let end = b.base + b.size;
@@ -118,7 +104,7 @@ export function mapMem(s: BootState, kfenceSampleInterval: number): void {
     // 7.2+ maps the bank over the aliases mapped first with the same prot and flags; init_pud() and
     // init_pmd() keep an existing table and alloc_init_cont_pte() adds no CONT over valid non-CONT
     // entries, so that is the same as mapping what the aliases left out, which the engine does.
-    for (const r of subtractRanges({ base: start, size: end - start }, premapped)) {
+    for (const r of rangeMinus({ base: start, size: end - start }, premapped)) {
       pt.map(lmAlias(s, r.base), r.base, r.size, prot, s.flags);
       s.banks.push(r);
       s.steps.push({ what: "map memblock range (pgprot_tagged(PAGE_KERNEL))", range: r });

@@ -7,6 +7,7 @@
  * allocations (usemaps, vmemmap tables, the unflattened device tree) are not placed: alignment's
  * slack usually takes them.
  */
+import { entrySize } from "../geometry.js";
 import { memblockFindInRange, memblockPhysAllocRange, memblockReserve } from "../memmap/memblock.js";
 import type { BootState } from "./boot-state.js";
 
@@ -38,7 +39,7 @@ export function reservePgtables(s: BootState, frames: number): void {
  * leaves vmemmap_alloc_block() to take the pages one by one, top-down.
  */
 export function sparseInit(s: BootState, sectionSizeBits: number): void {
-  const pmd = s.g.pageSize << BigInt(s.g.pageShift - 3);
+  const pmd = entrySize(s.g, 1);
   const page = s.g.pageSize;
   const sectionBytes = 1n << BigInt(sectionSizeBits);
   const pagesPerSection = sectionBytes / page;
@@ -51,8 +52,8 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
   if (sections.size === 0) return;
   // arch_numa_init() before it: each node's pglist_data at the node's top (NODE_DATA(nid)).
   const banks = s.input.memory.memory;
-  const nodeOf = (sec: bigint) => banks.find((b) => b.base < (sec + 1n) * sectionBytes && sec * sectionBytes < b.base + b.size)?.nid ?? 0;
-  const nids = [...new Set([...sections].map(nodeOf))].sort((a, b) => a - b);
+  const nodeOf = new Map([...sections].map((sec) => [sec, banks.find((b) => b.base < (sec + 1n) * sectionBytes && sec * sectionBytes < b.base + b.size)?.nid ?? 0]));
+  const nids = [...new Set(nodeOf.values())].sort((a, b) => a - b);
   const nodeSpan = (nid: number): [bigint, bigint] => {
     const inNode = banks.filter((b) => (b.nid ?? 0) === nid);
     if (nids.length < 2 || inNode.length === 0) return [s.startOfDram, s.paLimit];
@@ -84,7 +85,7 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
   // sparse_init_nid() per node, in node order: the buffer for the node's sections, inside the node.
   for (const nid of nids) {
     const [lo, hi] = nodeSpan(nid);
-    sparseInitNid(s, [...sections].filter((sec) => nodeOf(sec) === nid), nid, mapSize, pagesPerSection, pmd, lo, hi);
+    sparseInitNid(s, [...sections].filter((sec) => nodeOf.get(sec) === nid), nid, mapSize, pagesPerSection, pmd, lo, hi);
   }
 }
 

@@ -166,21 +166,23 @@ export function memblockFromMap(map: MemoryMap): Memblock {
   return mb;
 }
 
+/** `r` without the ranges of `holes` (sorted by base, disjoint), in address order. */
+export function rangeMinus(r: PhysRange, holes: readonly PhysRange[]): PhysRange[] {
+  const out: PhysRange[] = [];
+  let cur = r.base;
+  const end = rangeEnd(r);
+  for (const x of holes) {
+    if (rangeEnd(x) <= cur || x.base >= end) continue;
+    if (x.base > cur) out.push({ base: cur, size: x.base - cur });
+    cur = rangeEnd(x);
+  }
+  if (cur < end) out.push({ base: cur, size: end - cur });
+  return out;
+}
+
 /** The free ranges top-down: `memblock.memory` without NOMAP regions, minus `memblock.reserved` (for_each_free_mem_range_reverse). */
 export function memblockFreeRanges(mb: Memblock): PhysRange[] {
-  const out: PhysRange[] = [];
-  for (const r of mb.memory) {
-    if (r.nomap) continue;
-    let cur = r.base;
-    const end = rangeEnd(r);
-    for (const x of mb.reserved) {
-      if (rangeEnd(x) <= cur || x.base >= end) continue;
-      if (x.base > cur) out.push({ base: cur, size: x.base - cur });
-      cur = rangeEnd(x);
-    }
-    if (cur < end) out.push({ base: cur, size: end - cur });
-  }
-  return out.reverse();
+  return mb.memory.filter((r) => !r.nomap).flatMap((r) => rangeMinus(r, mb.reserved)).reverse();
 }
 
 /**
