@@ -21,7 +21,7 @@ export function changeMemoryCommon(s: RefState, va: bigint, size: bigint, set: b
   if (mode === "classic") {
     applyToPageRange(s, PGD_FRAME, topLevel(s.g), va, end, { set, clear });
   } else if (mode === "leaf") {
-    checkWholeBlocks(s, PGD_FRAME, topLevel(s.g), va, end);
+    updateRangeProt(s, PGD_FRAME, topLevel(s.g), va, end, undefined); // the checks first: nothing is written on a refusal
     updateRangeProt(s, PGD_FRAME, topLevel(s.g), va, end, { set, clear });
   } else {
     splitKernelLeafMapping(s, va, end);
@@ -52,28 +52,16 @@ function applyToPageRange(s: RefState, frame: number, d: number, addr: bigint, e
   } while (addr !== end);
 }
 
-/** Leaf mode's check before any write: every entry mapped, no block covered in part (pageattr_p?d_entry: WARN, -EINVAL). */
-function checkWholeBlocks(s: RefState, frame: number, d: number, addr: bigint, end: bigint): void {
-  const g = s.g;
-  const table = s.pool.table(frame);
-  do {
-    const next = addrEnd(g, addr, end, d);
-    const desc = table[entryIndex(g, addr, d)];
-    if (desc === 0n) throw new NotMappedError(addr, hw(d));
-    if (isTable(desc, d)) checkWholeBlocks(s, childFrame(g, desc), d - 1, addr, next);
-    else if (d > 0 && next - addr !== entrySize(g, d)) throw new BlockMappingError(addr, hw(d), desc, BLOCK_WHAT.block);
-    addr = next;
-  } while (addr !== end);
-}
-
 /**
  * `update_range_prot`'s page-table walk with `pageattr_p?d_entry` (v6.18): after the splits, blocks
  * lie wholly in the range and are changed in place, like pages; CONT bits stay. An empty entry is
  * NotMappedError. As docs/engine.md says, every leaf met is changed whole, including an invalidated
  * block the range covers only in part (it is not "present", so it was not split); v6.18 itself
- * would leave it alone (`pageattr_p?d_entry` acts on `p?d_sect` only).
+ * would leave it alone (`pageattr_p?d_entry` acts on `p?d_sect` only). Without masks it only
+ * checks, as leaf mode does before writing: every entry mapped, no block covered in part
+ * (`pageattr_p?d_entry`: WARN, -EINVAL).
  */
-function updateRangeProt(s: RefState, frame: number, d: number, addr: bigint, end: bigint, m: Masks): void {
+function updateRangeProt(s: RefState, frame: number, d: number, addr: bigint, end: bigint, m: Masks | undefined): void {
   const g = s.g;
   const table = s.pool.table(frame);
   do {
@@ -83,8 +71,10 @@ function updateRangeProt(s: RefState, frame: number, d: number, addr: bigint, en
     if (desc === 0n) throw new NotMappedError(addr, hw(d));
     if (isTable(desc, d)) {
       updateRangeProt(s, childFrame(g, desc), d - 1, addr, next, m);
-    } else {
+    } else if (m) {
       s.pool.store(frame, index, (desc & ~m.clear) | m.set, d);
+    } else if (d > 0 && next - addr !== entrySize(g, d)) {
+      throw new BlockMappingError(addr, hw(d), desc, BLOCK_WHAT.block);
     }
     addr = next;
   } while (addr !== end);
