@@ -5,10 +5,11 @@
 // An implicit PTE table (frames.ts) that the range covers whole stays implicit: the masks leave the
 // OA alone, so the changed entries are still a run and only the record changes. One covered in part
 // is materialized first, as is one whose CONT group a split clears.
-import { PMD_TABLE_PXN, PMD_TYPE_TABLE, PTE_CONT, PTE_PXN, PTE_TABLE_BIT, PTE_TYPE_MASK, decodeOA, encodeOA, oaField } from "./descriptor";
+import { PMD_TABLE_PXN, PMD_TYPE_TABLE, PTE_CONT, PTE_PXN, PTE_TYPE_MASK, decodeOA, encodeOA, oaField } from "./descriptor";
 import { allocFrame, countWrites, frameAddr, frameOf, frameSlot, implicitEntry, isImplicit, materialize, replaceWithRecord, reserveFrames } from "./frames";
 import { CONT_PMDS, CONT_PTES, PAGE_SHIFT, TOP, addrEnd, entryIndex, entrySize } from "./geometry";
 import { tableAttrs } from "./map";
+import { childSlot, entryAt, entryIn, isTable } from "./table";
 import { E_BLOCK, E_NOMEM, E_NOT_MAPPED, KIND_BLOCK, KIND_CONT, OK, fail } from "./status";
 
 let setMask: u64 = 0;
@@ -19,15 +20,6 @@ let pagesNeeded: u64 = 0;
 /** Frames the splits allocate, counted by the dry pass of splitAt. */
 let framesNeeded: u64 = 0;
 
-// @ts-ignore: decorator
-@inline function entryAt(table: usize, d: i32, addr: u64): usize {
-  return table + (<usize>entryIndex(addr, d) << 3);
-}
-
-// @ts-ignore: decorator
-@inline function isTable(desc: u64, d: i32): bool {
-  return d > 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE;
-}
 
 /** Whether the leaf check refuses a block the range covers in part (leaf mode: pageattr_pmd_entry's WARN, -EINVAL). */
 let wholeBlocks: bool = false;
@@ -46,7 +38,7 @@ function checkRange(table: usize, d: i32, addr: u64, end: u64, pagesOnly: bool):
       return;
     }
     if (isTable(desc, d)) {
-      const slot = frameSlot(frameOf(desc));
+      const slot = childSlot(desc);
       if (isImplicit(slot)) checkImplicit(slot, addr, next, pagesOnly);
       else checkRange(<usize>slot, d - 1, addr, next, pagesOnly);
       if (status != OK) return;
@@ -154,7 +146,7 @@ function splitAt(addr: u64, dry: bool): void {
     if (boundaryAt(addr, d)) return;
     let slot = frameSlot(frame);
     const index = entryIndex(addr, d);
-    const desc = isImplicit(slot) ? implicitEntry(slot, index) : load<u64>(<usize>slot + (<usize>index << 3));
+    const desc = entryIn(slot, d, addr);
     if ((desc & 1) == 0) return; // not present: nothing to split
     if (isTable(desc, d)) {
       frame = frameOf(desc);

@@ -15,6 +15,12 @@ export const PTE_PXN: u64 = <u64>1 << 53;
 export const PMD_TABLE_PXN: u64 = <u64>1 << 59;
 /** Bits 59-62 of a table descriptor: PXNTable, UXNTable, APTable. */
 export const TABLE_ATTR_MASK: u64 = <u64>0xf << 59;
+/**
+ * The address field of a table descriptor as this engine writes it, bits [47:12]: the next table's
+ * frame << PAGE_SHIFT (frames.ts), which stays below 2^48 in every geometry. With 16K and 64K pages,
+ * bits [PAGE_SHIFT-1:12] may hold attributes; shifting by PAGE_SHIFT drops them.
+ */
+export const TABLE_OA: u64 = 0x0000fffffffff000;
 /** AttrIndx of MT_NORMAL and MT_NORMAL_TAGGED. */
 const ATTR_NORMAL: u64 = 0 << 2;
 const ATTR_NORMAL_TAGGED: u64 = 1 << 2;

@@ -19,6 +19,7 @@
 // the fixed one: frame f's page is at poolBase + (f << PAGE_SHIFT), so that the walks compute a
 // table's address from its descriptor's OA as the hardware does (pool + OA), with no frame-map load
 // between two levels; there is no frame map then, and a free frame's link lives in its own page.
+import { TABLE_OA } from "./descriptor";
 import { PAGE_SHIFT, TOP } from "./geometry";
 
 /** Counters, u64 each: [0..4] frames allocated per d, [5..9] frames freed, [10..14] descriptors stored. */
@@ -119,7 +120,7 @@ let pageBudget: u64 = 0;
 /** Frame a table descriptor points to: its OA is `frame << PAGE_SHIFT`. */
 // @ts-ignore: decorator
 @inline export function frameOf(tableDesc: u64): u32 {
-  return <u32>((tableDesc & 0x0000fffffffff000) >> PAGE_SHIFT);
+  return <u32>((tableDesc & TABLE_OA) >> PAGE_SHIFT);
 }
 
 /** Frames the bump counter has handed out: a table descriptor pointing at or above it is not ours. */

@@ -69,3 +69,13 @@ export function usagePtr(): usize { return usage(); }
 export function fillFrames(bytes: u64): i32 {
   return fillBytes(bytes);
 }
+
+export { tlbConfigure, tlbRun } from "./tlb";
+export { workloadFill, workloadReset } from "./workload";
+import { TLB_CONFIG, TLB_STATS } from "./tlb";
+import { WORKLOAD } from "./workload";
+/** Where the host writes the TLB configuration, reads the model's counters and each cache's. */
+export function tlbConfigPtr(): usize { return TLB_CONFIG; }
+export function tlbStatsPtr(): usize { return TLB_STATS; }
+/** Where the host writes a workload before workloadReset(). */
+export function workloadPtr(): usize { return WORKLOAD; }

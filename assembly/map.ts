@@ -8,8 +8,9 @@
 // (frames.ts) instead of a page, and a partial write into an implicit table materializes it first.
 import { PMD_TABLE_PXN, PMD_TYPE_TABLE, PTE_CONT, PTE_TABLE_BIT, encodeOA, pgattrChangeIsSafe } from "./descriptor";
 import { allocFrame, allocImplicitFrame, countWrites, fixedLayout, frameAddr, frameOf, frameSlot, isImplicit, materialize, replaceWithRecord, reserveFrames } from "./frames";
-import { CONT_PMDS, CONT_PTES, LPA, LPA2, PAGE_SHIFT, PUD_BLOCKS, TOP, addrEnd, entryIndex, entrySize, levelShift } from "./geometry";
+import { CONT_PMDS, CONT_PTES, LPA, LPA2, PAGE_SHIFT, PUD_BLOCKS, TOP, addrEnd, entrySize, levelShift } from "./geometry";
 import { E_NOMEM, E_UNSAFE, OK, fail } from "./status";
+import { entryAt } from "./table";
 
 export const NO_BLOCK_MAPPINGS: u32 = 1;
 export const NO_CONT_MAPPINGS: u32 = 2;
@@ -50,13 +51,8 @@ function oaCut(phys: u64, len: u64): u64 {
   const boundary = ((phys >> b) + 1) << b;
   return boundary - phys < len ? boundary - phys : 0;
 }
-/** The table a descriptor leads to; 0 stands for a table the dry pass has not allocated yet. */
-// @ts-ignore: decorator
-@inline function entryAt(table: usize, d: i32, addr: u64): usize {
-  return table + (<usize>entryIndex(addr, d) << 3);
-}
 
-/** Reads an entry; a not-yet-allocated table (0) reads as empty. */
+/** Reads an entry; a table the dry pass has not allocated yet (0) reads as empty. */
 // @ts-ignore: decorator
 @inline function readEntry(table: usize, d: i32, addr: u64): u64 {
   return table == 0 ? 0 : load<u64>(entryAt(table, d, addr));

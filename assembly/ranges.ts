@@ -1,8 +1,9 @@
 // ranges(): the entries of a VA range as ptdump's walk meets them (tables descended, leaves and
 // empty entries at their level), coalesced while the level and the masked descriptor stay the same.
-import { PMD_TYPE_TABLE, PTE_TYPE_MASK, decodeOA, oaField } from "./descriptor";
-import { frameAddr, frameOf, frameSlot, implicitEntry, isImplicit } from "./frames";
+import { decodeOA, oaField } from "./descriptor";
+import { frameAddr, implicitEntry, isImplicit } from "./frames";
 import { TOP, addrEnd, entryIndex, entrySize } from "./geometry";
+import { childSlot, entryAt, isTable } from "./table";
 
 /** Bytes per record: start, end (0 = 2^64), first descriptor, hardware level. */
 export const RECORD_BYTES: u32 = 32;
@@ -62,9 +63,9 @@ function visit(table: usize, d: i32, addr: u64, end: u64): void {
   const size = entrySize(d);
   do {
     const next = addrEnd(addr, end, size);
-    const desc = load<u64>(table + (<usize>entryIndex(addr, d) << 3));
-    if (d > 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE) {
-      const slot = frameSlot(frameOf(desc));
+    const desc = load<u64>(entryAt(table, d, addr));
+    if (isTable(desc, d)) {
+      const slot = childSlot(desc);
       if (isImplicit(slot)) visitImplicit(slot, addr, next);
       else visit(<usize>slot, d - 1, addr, next);
     } else {

@@ -1,9 +1,10 @@
 // unmap(): clears every leaf of a range and frees the tables that become empty (the kernel's
 // unmap_hotplug_range followed by free_empty_tables). An implicit PTE table (frames.ts) that the range
 // covers whole is freed as it is; one covered in part is materialized first.
-import { PMD_TYPE_TABLE, PTE_CONT, PTE_TYPE_MASK } from "./descriptor";
+import { PTE_CONT } from "./descriptor";
 import { countWrites, frameAddr, frameOf, frameSlot, freeFrame, implicitEntry, isImplicit, materialize, reserveFrames } from "./frames";
 import { CONT_PMDS, CONT_PTES, PAGE_SHIFT, TOP, addrEnd, entryIndex, entrySize } from "./geometry";
+import { childSlot, entryAt, isTable } from "./table";
 import { E_BLOCK, E_NOMEM, KIND_PARTIAL, OK, fail } from "./status";
 
 let status: i32 = OK;
@@ -12,10 +13,6 @@ let rangeLast: u64 = 0; // inclusive, so a range up to 2^64 fits
 /** Implicit tables the range covers in part: each takes a storage page. */
 let pagesNeeded: u64 = 0;
 
-// @ts-ignore: decorator
-@inline function entryAt(table: usize, d: i32, addr: u64): usize {
-  return table + (<usize>entryIndex(addr, d) << 3);
-}
 
 /** Whether [first, first + size) lies inside the range being unmapped. */
 function covered(first: u64, size: u64): bool {
@@ -29,8 +26,8 @@ function checkRange(table: usize, d: i32, addr: u64, end: u64): void {
     const next = addrEnd(addr, end, size);
     const desc = load<u64>(entryAt(table, d, addr));
     if (desc != 0) {
-      if (d > 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE) {
-        const slot = frameSlot(frameOf(desc));
+      if (isTable(desc, d)) {
+        const slot = childSlot(desc);
         if (isImplicit(slot)) checkImplicit(slot, addr, next);
         else checkRange(<usize>slot, d - 1, addr, next);
         if (status != OK) return;
@@ -79,7 +76,7 @@ function clearRange(table: usize, d: i32, addr: u64, end: u64): void {
     const p = entryAt(table, d, addr);
     const desc = load<u64>(p);
     if (desc != 0) {
-      if (d > 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE) {
+      if (isTable(desc, d)) {
         const frame = frameOf(desc);
         const slot = frameSlot(frame);
         if (isImplicit(slot) && next - addr == entrySize(1)) {

@@ -1,6 +1,6 @@
 // The hardware's stage-1 walk from TTBR1: single (with the path) and batched.
-import { PMD_TYPE_TABLE, PTE_TYPE_MASK, TABLE_ATTR_MASK, decodeOA } from "./descriptor";
-import { fixedLayout, frameAddr, frameCount, frameMap, isImplicit, simulatorBytes } from "./frames";
+import { PMD_TYPE_TABLE, PTE_TYPE_MASK, TABLE_ATTR_MASK, TABLE_OA, decodeOA } from "./descriptor";
+import { fixedLayout, frameAddr, frameCount, frameMap, implicitEntry, isImplicit, simulatorBytes } from "./frames";
 import { BITS_PER_LEVEL, LEVELS, LPA, LPA2, PAGE_SHIFT, TOP, TOP_ENTRIES, TTBR1_BASE, hwBlockLevel, levelShift } from "./geometry";
 
 /** Fault kinds. */
@@ -37,7 +37,7 @@ let lastD: i32 = 0;
     let indexMask = topMask;
     while (true) {
       const index = (va >> shift) & indexMask;
-      desc = isImplicit(slot) ? slot + (index << ps) : load<u64>(<usize>slot + (<usize>index << 3));
+      desc = isImplicit(slot) ? implicitEntry(slot, index) : load<u64>(<usize>slot + (<usize>index << 3));
       if (path != 0) store<u64>(path + (<usize>(TOP - d) << 3), desc);
       const type = desc & PTE_TYPE_MASK;
       if (type == PMD_TYPE_TABLE) {
@@ -45,7 +45,7 @@ let lastD: i32 = 0;
           pa = decodeOA(desc) | (va & ((<u64>1 << shift) - 1)); // a page
           break;
         }
-        const frame = (desc & 0x0000fffffffff000) >> ps; // a table descriptor's OA is frame << PAGE_SHIFT
+        const frame = (desc & TABLE_OA) >> ps; // frameOf(desc), the shift hoisted
         if (frame >= top) break; // not a table of this pool: a fault
         slot = map == 0 ? <u64>pgd + (frame << ps) : load<u64>(map + (<usize>frame << 3));
         d--;
@@ -111,8 +111,8 @@ export function walkOne(va: u64): u64 {
     // OA = frame << PAGE_SHIFT: compared with the pool's end, and shifted to the frame's slot. With
     // 16K and 64K pages, bits [PAGE_SHIFT-1:12] may hold table attributes: they leave the comparison
     // right, and the shift by PAGE_SHIFT drops them.
-    const o0 = e0 & 0x0000fffffffff000, o1 = e1 & 0x0000fffffffff000;
-    const o2 = e2 & 0x0000fffffffff000, o3 = e3 & 0x0000fffffffff000;
+    const o0 = e0 & TABLE_OA, o1 = e1 & TABLE_OA;
+    const o2 = e2 & TABLE_OA, o3 = e3 & TABLE_OA;
     if ((o0 >= topOA) | (o1 >= topOA) | (o2 >= topOA) | (o3 >= topOA)) return false;
     shift -= bits;
     mask = (<u64>1 << bits) - 1;
@@ -188,7 +188,7 @@ function walkBreadthFirst(vas: usize, pas: usize, levels: usize, n: u32, pgd: us
         if (slot == 0) continue;
         // Tables above the last level are always real: the slot is an address.
         const desc = load<u64>(<usize>slot + (<usize>((load<u64>(va + (j << 3)) >> shift) & mask) << 3));
-        const oa = desc & 0x0000fffffffff000; // a table's OA is frame << PAGE_SHIFT (as in walkFour)
+        const oa = desc & TABLE_OA; // frame << PAGE_SHIFT (as in walkFour)
         const ok = (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE && oa < topOA;
         store<u64>(LANE_SLOT + (j << 3), select<u64>(<u64>map + ((oa >> ps) << 3), 0, ok));
       }
@@ -282,12 +282,12 @@ const OA_48: i32 = 0;
 const OA_LPA2: i32 = 1;
 const OA_LPA: i32 = 2;
 /**
- * A table descriptor's address field, bits [47:PAGE_SHIFT] (below PAGE_SHIFT, 16K and 64K table
- * descriptors may carry attribute bits): frame << PAGE_SHIFT, the table's offset from the PGD.
+ * TABLE_OA without the bits below PAGE_SHIFT (where 16K and 64K table descriptors may carry
+ * attributes): frame << PAGE_SHIFT, the table's offset from the PGD.
  */
 // @ts-ignore: decorator
 @inline function tableOA(PS: u64): u64 {
-  return ((<u64>1 << 48) - 1) & ~((<u64>1 << PS) - 1);
+  return TABLE_OA & ~((<u64>1 << PS) - 1);
 }
 
 /** translate() in the fixed layout: the batch walks' slow path (blocks, faults, VAs outside TTBR1). */

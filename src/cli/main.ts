@@ -153,6 +153,7 @@ program
 (await import("./sweep.js")).addSweepCommand(program);
 (await import("./explain.js")).addExplainCommand(program);
 (await import("./host.js")).addHostCommand(program);
+(await import("./tlb.js")).addTlbCommand(program);
 
 try {
   await program.parseAsync(process.argv);

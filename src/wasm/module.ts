@@ -26,6 +26,13 @@ export interface EngineExports {
   walkBatch(vas: number, pas: number, levels: number, n: number): void;
   fillFrames(bytes: bigint): number;
   rangesInto(start: bigint, end: bigint, mask: bigint, exact: number, buffer: number, max: number): number;
+  tlbConfigPtr(): number;
+  tlbStatsPtr(): number;
+  tlbConfigure(): number;
+  tlbRun(vas: number, n: number): void;
+  workloadPtr(): number;
+  workloadReset(): number;
+  workloadFill(vas: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;

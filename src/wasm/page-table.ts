@@ -29,6 +29,7 @@ import type {
 import { checkChangeMasks, checkMap, checkMode, checkOptions, checkRanges, checkU64, checkVaRange, checkWalkMany } from "../validate.js";
 import { type EngineExports, instantiateEngine } from "./module.js";
 import { statsFromCounters, type StatsCounters } from "../stats.js";
+import { WasmTlb } from "./tlb.js";
 
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 const TWO64 = 1n << 64n;
@@ -79,6 +80,14 @@ export class WasmPageTable implements PageTableEngine {
     const rc = this.#x.init(g.pageShift, g.vaBits, tableAttrs, safeRule === "v7.3" ? 2 : safeRule === "v6.12" ? 1 : 0);
     if (options.implicitLeaves === false) this.#x.setImplicitLeaves(0);
     if (rc !== 0) throw new OutOfMemoryError(1, "wasm memory could not hold the PGD");
+  }
+
+  /**
+   * The run-time model (TLBs and walk cache) over this table, sharing its instance: its walks read
+   * these tables. Configure it again after the tables change.
+   */
+  runTimeModel(): WasmTlb {
+    return new WasmTlb((fn) => this.#call(fn));
   }
 
   /** The exports, or a throw if this table can no longer be used. */
