@@ -476,6 +476,17 @@ export function setLayout(fixed: bool): void {
   }
 }
 
+/**
+ * A new table in memory that held another, perhaps of another page size: as reset(), the frame map
+ * and the extents staying where they are, their pages counted dirty (after dense tables, the
+ * frame-map layout laid afresh over everything handed out). Extents are whole 64 KiB regions, so
+ * any page size divides them. The host's memory is kept: it need not be faulted in again.
+ */
+export function recycleFrames(): void {
+  wantFixed = false;
+  resetFrames();
+}
+
 /** Frees every table but the PGD, zeroes the PGD and the counters: a warm rebuild starts here. */
 export function resetFrames(): void {
   frameTop = 1;

@@ -2,7 +2,7 @@
 // for TTBR1). No policy here: the host says which prot, which flags, which rules.
 import { configureGeometry } from "./geometry";
 import { safeRule } from "./descriptor";
-import { STATS, fillBytes, initFrames, resetFrames, setLayout, usage } from "./frames";
+import { STATS, fillBytes, initFrames, recycleFrames, resetFrames, setLayout, usage } from "./frames";
 import { implicitLeaves, mapRange, tableAttrs } from "./map";
 import { ERR } from "./status";
 import { RESULT, walkStrategy } from "./walk";
@@ -27,6 +27,20 @@ export function init(pageShift: u32, vaBits: u32, tableAttributes: u64, rule: u3
   tableAttrs = tableAttributes;
   safeRule = rule;
   return initFrames(__heap_base) ? 0 : -2;
+}
+
+/**
+ * init() for an instance whose memory held another table: the same settings, implicit leaves on,
+ * and the memory kept (dirty pages are zeroed as they are taken). Returns 0, or -1 for a geometry
+ * Linux does not offer.
+ */
+export function recycle(pageShift: u32, vaBits: u32, tableAttributes: u64, rule: u32): i32 {
+  if (!configureGeometry(pageShift, vaBits)) return -1;
+  tableAttrs = tableAttributes;
+  safeRule = rule;
+  implicitLeaves = true;
+  recycleFrames();
+  return 0;
 }
 
 /** Chooses how walkBatch walks (0 by table size, 1 lockstep, 2 breadth-first): for tests and benchmarks. */

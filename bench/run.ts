@@ -19,14 +19,15 @@ import { instantiateEngine } from "../src/wasm/module.js";
 import { WasmPageTable } from "../src/wasm/page-table.js";
 import { columns } from "../src/report/columns.js";
 import { runNative, type NativeRates } from "./native.js";
+import { measureTlb } from "./tlb.js";
 
 /** One measured rate. */
 export interface BenchRecord {
-  task: "build-page" | "build-page-warm" | "build-block" | "walk" | "fill";
+  task: "build-page" | "build-page-warm" | "build-block" | "walk" | "fill" | "tlb";
   impl: "wasm" | "reference" | "native";
   /** Bytes mapped. */
   size: number;
-  /** Descriptors, walks or bytes per second. */
+  /** Descriptors, walks, bytes or (tlb) simulated accesses per second. */
   perSecond: number;
   /**
    * How the engine stored the tables: "dense", every table a page (the reference, native, and wasm
@@ -187,6 +188,19 @@ async function main(): Promise<void> {
     if (size <= referenceMax) await measure("reference", size, records);
   }
   report(records);
+  // The run-time model: uniform random accesses over 64 GiB mapped page by page, Neoverse N1.
+  const tlbSize = 64n * GiB;
+  log(`measuring the TLB model (neoverse-n1, uniform, ${tlbSize / GiB} GiB page by page) ...`);
+  const tlb = measureTlb(tlbSize, quick ? 2_000_000 : 20_000_000);
+  for (const r of tlb.rates) records.push({ task: "tlb", impl: r.impl, size: Number(tlbSize), perSecond: r.perSecond, tables: r.impl === "wasm" ? "implicit" : "dense" });
+  const [w, r] = tlb.rates;
+  log(
+    columns([
+      ["task", "size", "wasm", "reference", "wasm/reference speed", "counts agree"],
+      ["tlb (neoverse-n1, uniform)", `${tlbSize / GiB} GiB`, fmtRate(w.perSecond, "accesses/s"), fmtRate(r.perSecond, "accesses/s"), ratio(w.perSecond, r.perSecond), tlb.agree ? "yes" : "NO"],
+    ]),
+  );
+  if (!tlb.agree) process.exitCode = 1;
   const json = JSON.stringify(records, null, 1);
   const dir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "results");
   mkdirSync(dir, { recursive: true });

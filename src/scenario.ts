@@ -61,6 +61,11 @@ export interface ScenarioInput {
    * table attributes and safe rule are the release's only if the same release built it.
    */
   pageTable?: PageTableEngine;
+  /**
+   * Build on a new table in this wasm engine's instance, reusing its memory (the engine given is
+   * disposed): what the sweep does between points, so that memory is not faulted in again.
+   */
+  recycle?: WasmPageTable;
   /** Notes the caller already has about its inputs (e.g. where the command line came from); kept first. */
   notes?: readonly string[];
 }
@@ -149,7 +154,9 @@ export function runScenario(input: ScenarioInput): Scenario {
       if (given && (given.geometry.granule !== o.granule || given.geometry.vaBits !== o.vaBits)) {
         throw new RangeError(`pageTable: ${given.geometry.granule}K/${given.geometry.vaBits}-bit table given for a ${o.granule}K/${o.vaBits}-bit configuration`);
       }
-      return given ?? (input.engine === "reference" ? new ReferencePageTable(o) : new WasmPageTable(o));
+      if (given) return given;
+      if (input.engine === "reference") return new ReferencePageTable(o);
+      return input.recycle ? WasmPageTable.recycled(input.recycle, o) : new WasmPageTable(o);
     },
   );
   const start = result.geometry.ttbr1Base;

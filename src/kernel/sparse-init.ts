@@ -44,16 +44,25 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
   const sectionBytes = 1n << BigInt(sectionSizeBits);
   const pagesPerSection = sectionBytes / page;
   const mapSize = ((pagesPerSection * STRUCT_PAGE + pmd - 1n) / pmd) * pmd; // section_map_size()
-  // memblocks_present(): the sections that hold memory (NOMAP included).
-  const sections = new Set<bigint>();
-  for (const r of s.mb.memory) {
-    for (let sec = r.base / sectionBytes; sec * sectionBytes < r.base + r.size; sec++) sections.add(sec);
-  }
-  if (sections.size === 0) return;
-  // arch_numa_init() before it: each node's pglist_data at the node's top (NODE_DATA(nid)).
+  // memblocks_present(): the sections that hold memory (NOMAP included), as runs of section numbers
+  // (a 64 TiB map has half a million sections: they are counted by runs, never one by one).
+  const spanOf = (base: bigint, size: bigint): Run => [base / sectionBytes, (base + size + sectionBytes - 1n) / sectionBytes];
+  const present = mergeRuns(s.mb.memory.filter((r) => r.size > 0n).map((r) => spanOf(r.base, r.size)));
+  if (present.length === 0) return;
+  // A section's node is the first bank's (in the map's order) that overlaps it, else node 0.
   const banks = s.input.memory.memory;
-  const nodeOf = new Map([...sections].map((sec) => [sec, banks.find((b) => b.base < (sec + 1n) * sectionBytes && sec * sectionBytes < b.base + b.size)?.nid ?? 0]));
-  const nids = [...new Set(nodeOf.values())].sort((a, b) => a - b);
+  const cuts = [...new Set([...present.flat(), ...banks.flatMap((b) => spanOf(b.base, b.size))])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const byNode = new Map<number, Run[]>();
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [a, b] = [cuts[i], cuts[i + 1]];
+    if (!present.some(([x, y]) => x <= a && b <= y)) continue;
+    const nid = banks.find((bk) => {
+      const [x, y] = spanOf(bk.base, bk.size);
+      return x <= a && b <= y;
+    })?.nid ?? 0;
+    byNode.set(nid, mergeRuns([...(byNode.get(nid) ?? []), [a, b]]));
+  }
+  const nids = [...byNode.keys()].sort((a, b) => a - b);
   const nodeSpan = (nid: number): [bigint, bigint] => {
     const inNode = banks.filter((b) => (b.nid ?? 0) === nid);
     if (nids.length < 2 || inNode.length === 0) return [s.startOfDram, s.paLimit];
@@ -61,6 +70,7 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
     const hi = inNode.reduce((m, b) => (b.base + b.size > m ? b.base + b.size : m), 0n);
     return [lo < s.startOfDram ? s.startOfDram : lo, hi];
   };
+  // arch_numa_init() before it: each node's pglist_data at the node's top (NODE_DATA(nid)).
   for (const nid of nids) {
     const [lo, hi] = nodeSpan(nid);
     const got = memblockPhysAllocRange(s.mb, PGLIST_DATA, 64n, lo, hi);
@@ -78,38 +88,57 @@ export function sparseInit(s: BootState, sectionSizeBits: number): void {
   const rootArray = memblockPhysAllocRange(s.mb, roots * 8n, 64n, 0n, s.paLimit);
   if (rootArray) s.mb = rootArray.memblock;
   // sparse_index_alloc(): a page of struct mem_section for each root that holds a present section.
-  for (const _ of new Set([...sections].map((sec) => sec / perRoot))) {
+  const rootsInUse = runLength(mergeRuns(present.map(([a, b]): Run => [a / perRoot, (b - 1n) / perRoot + 1n])));
+  for (let i = 0n; i < rootsInUse; i++) {
     const got = memblockPhysAllocRange(s.mb, page, 64n, 0n, s.paLimit);
     if (got) s.mb = got.memblock;
   }
   // sparse_init_nid() per node, in node order: the buffer for the node's sections, inside the node.
   for (const nid of nids) {
     const [lo, hi] = nodeSpan(nid);
-    sparseInitNid(s, [...sections].filter((sec) => nodeOf.get(sec) === nid), nid, mapSize, pagesPerSection, pmd, lo, hi);
+    sparseInitNid(s, byNode.get(nid) ?? [], nid, mapSize, pagesPerSection, pmd, lo, hi);
   }
 }
 
+/** A run of section (or block) numbers, [first, end). */
+type Run = [bigint, bigint];
+
+/** Runs sorted and merged where they touch or overlap. */
+function mergeRuns(runs: Run[]): Run[] {
+  const sorted = runs.filter(([a, b]) => b > a).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const out: Run[] = [];
+  for (const [a, b] of sorted) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) {
+      if (b > last[1]) last[1] = b;
+    } else out.push([a, b]);
+  }
+  return out;
+}
+
+/** How many numbers merged runs hold. */
+function runLength(runs: Run[]): bigint {
+  return runs.reduce((n, [a, b]) => n + (b - a), 0n);
+}
+
 /** sparse_init_nid(): one node's memmap buffer, top-down in [lo, hi), and what vmemmap_populate() keeps of it. */
-function sparseInitNid(s: BootState, sections: bigint[], nid: number, mapSize: bigint, pagesPerSection: bigint, pmd: bigint, lo: bigint, hi: bigint): void {
+function sparseInitNid(s: BootState, sections: Run[], nid: number, mapSize: bigint, pagesPerSection: bigint, pmd: bigint, lo: bigint, hi: bigint): void {
   const page = s.g.pageSize;
+  const count = runLength(sections);
   let used: bigint;
   if (s.g.granule === 4) {
-    const blocks = new Set<bigint>();
-    for (const sec of sections) {
-      const first = (sec * pagesPerSection * STRUCT_PAGE) / pmd;
-      const last = ((sec + 1n) * pagesPerSection * STRUCT_PAGE - 1n) / pmd;
-      for (let b = first; b <= last; b++) blocks.add(b);
-    }
-    used = BigInt(blocks.size) * pmd;
+    // The PMD blocks of struct pages the sections need: a run of sections needs a run of blocks.
+    const bytes = pagesPerSection * STRUCT_PAGE;
+    used = runLength(mergeRuns(sections.map(([a, b]): Run => [(a * bytes) / pmd, (b * bytes - 1n) / pmd + 1n]))) * pmd;
   } else {
-    used = BigInt(sections.length) * (((pagesPerSection * STRUCT_PAGE + page - 1n) / page) * page);
+    used = count * (((pagesPerSection * STRUCT_PAGE + page - 1n) / page) * page);
   }
-  const size = BigInt(sections.length) * mapSize;
+  const size = count * mapSize;
   const node = nid === 0 && lo === s.startOfDram ? "" : ` (node ${nid})`;
   const base = memblockFindInRange(s.mb, size, mapSize, lo, hi);
   if (base !== undefined) {
     s.mb = memblockReserve(s.mb, base, used);
-    s.steps.push({ what: `sparse_init()${node}: memmap buffer for ${sections.length} sections, ${used >> 10n} KiB of struct pages kept`, range: { base, size: used } });
+    s.steps.push({ what: `sparse_init()${node}: memmap buffer for ${count} sections, ${used >> 10n} KiB of struct pages kept`, range: { base, size: used } });
     return;
   }
   const got = memblockPhysAllocRange(s.mb, used, page, lo, hi);

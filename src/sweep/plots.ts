@@ -20,7 +20,7 @@ export interface PlotSpec {
 export const PLOTS: readonly PlotSpec[] = [
   { file: "table-bytes.svg", title: "Page-table memory of the linear map", axis: "table memory (bytes)", format: "~s", value: (p) => p.tableBytes },
   { file: "descriptors.svg", title: "Descriptors written at boot", axis: "descriptors written", format: "~s", value: (p) => p.descriptorsWritten },
-  { file: "build-time.svg", title: "Build time in the simulator (cold: a fresh engine)", axis: "cold build (ms)", format: "~g", value: (p) => p.coldMs },
+  { file: "build-time.svg", title: "Build time in the simulator (cold: a new table)", axis: "cold build (ms)", format: "~g", value: (p) => p.coldMs },
 ];
 
 /** The vega-lite specification of `plot` over `points` (failed points and values <= 0 left out). */

@@ -2,7 +2,7 @@
 import { columns } from "../report/columns.js";
 import { AMPEREONE, CORTEX_A72, type Check256, type CheckNsPerDescriptor, describeSize, sweepNsPerDescriptor } from "./checks.js";
 import type { LayoutName } from "./layouts.js";
-import type { PointResult } from "./point.js";
+import { type PointResult, SWEEP_TLB } from "./point.js";
 import type { SweepPolicy } from "./policies.js";
 
 /** Everything a sweep produced. */
@@ -55,15 +55,20 @@ export function sortPoints(points: readonly PointResult[], policies: readonly Sw
 }
 
 
+/** L1 / L2 MPKI of a point, one decimal. */
+function mpki(p: PointResult): string {
+  return `${p.tlb.l1Mpki.toFixed(1)} / ${p.tlb.l2Mpki.toFixed(1)}`;
+}
+
 /** The table printed in the terminal: one line per point. */
 export function terminalTable(points: readonly PointResult[]): string {
-  const head = ["layout", "policy", "RAM", "PUD/PMD/PTE tables", "table memory", "of RAM", "descriptors", "cold ms", "warm ms", "sim memory", "TLB entries", "status"];
+  const head = ["layout", "policy", "RAM", "PUD/PMD/PTE tables", "table memory", "of RAM", "descriptors", "cold ms", "warm ms", "sim memory", "TLB entries", "L1/L2 MPKI", "status"];
   const rows = points.map((p) =>
     p.ok
-      ? [p.layout, p.policy, p.size, `${p.tables.pud}/${p.tables.pmd}/${p.tables.pte}`, humanBytes(p.tableBytes), pct(p.tableShare), int(p.descriptorsWritten), ms(p.coldMs), ms(p.warmMs), humanBytes(p.memory.simulatorBytes), int(p.tlbEntries), "ok"]
-      : [p.layout, p.policy, p.size, "-", "-", "-", "-", "-", "-", "-", "-", `FAILED ${p.error?.name ?? ""}`],
+      ? [p.layout, p.policy, p.size, `${p.tables.pud}/${p.tables.pmd}/${p.tables.pte}`, humanBytes(p.tableBytes), pct(p.tableShare), int(p.descriptorsWritten), ms(p.coldMs), ms(p.warmMs), humanBytes(p.memory.simulatorBytes), int(p.tlbEntries), mpki(p), "ok"]
+      : [p.layout, p.policy, p.size, "-", "-", "-", "-", "-", "-", "-", "-", "-", `FAILED ${p.error?.name ?? ""}`],
   );
-  return `${columns([head, ...rows], (c) => c >= 2 && c <= 10)}\n`;
+  return `${columns([head, ...rows], (c) => c >= 2 && c <= 11)}\n`;
 }
 
 function csvCell(v: string | number | boolean | undefined): string {
@@ -79,7 +84,7 @@ export function toCsv(report: SweepReport): string {
     "pud_tables", "pmd_tables", "pte_tables", "table_bytes", "table_share_of_ram", "descriptors_written",
     "cold_ms", "warm_ms", "warm_matches", "simulator_bytes", "wasm_memory_bytes", "memory_source", "mapped_bytes",
     "directmap_pte_kb", "directmap_cont_pte_kb", "directmap_pmd_kb", "directmap_cont_pmd_kb", "directmap_pud_kb", "directmap_labels",
-    "tlb_entries", "page_granular", "crashkernel", "notes",
+    "tlb_entries", "tlb_l1_mpki", "tlb_l2_mpki", "tlb_walks_per_kilo", "tlb_refs_per_walk", "tlb_cycles_per_access", "page_granular", "crashkernel", "notes",
   ];
   const rows = report.points.map((p) => {
     const q = pol.get(p.policy);
@@ -89,7 +94,7 @@ export function toCsv(report: SweepReport): string {
       p.tables.pud, p.tables.pmd, p.tables.pte, p.tableBytes, p.tableShare, p.descriptorsWritten,
       p.coldMs.toFixed(4), p.warmMs.toFixed(4), p.warmMatches, p.memory.simulatorBytes, p.memory.wasmMemoryBytes, p.memory.source, p.mappedBytes,
       d.pte / 1024, d.contPte / 1024, d.pmd / 1024, d.contPmd / 1024, d.pud / 1024, p.directMapLabels.join("/"),
-      p.tlbEntries, p.pageGranular, p.crashkernel, p.notes.join("; "),
+      p.tlbEntries, p.tlb.l1Mpki.toFixed(2), p.tlb.l2Mpki.toFixed(2), p.tlb.walksPerKilo.toFixed(2), p.tlb.refsPerWalk.toFixed(3), p.tlb.cyclesPerAccess.toFixed(3), p.pageGranular, p.crashkernel, p.notes.join("; "),
     ].map(csvCell).join(",");
   });
   return `${[head.join(","), ...rows].join("\n")}\n`;
@@ -145,10 +150,11 @@ export function toMarkdown(report: SweepReport, plots: string[]): string {
   out.push(
     "- **Table memory**: page-table pages below the PGD (PUD, PMD, PTE tables) that the boot allocated for the linear map, times the page size: what the kernel takes from memblock and never gives back, so what MemTotal loses. Share: of the layout's RAM.",
     "- **Descriptors written**: every entry stored during the boot model (bank loop, kernel alias, its read-only remap, crash-region splits), tables included.",
-    "- **Build time**: the boot in the simulator, cold (a fresh engine: wasm instance, memory growth, map calls) and warm (the same engine after `reset()`, tables' memory already there). The wasm engine keeps a PTE table whose entries form one run as an 8-byte record (docs/engine.md), so a page-granular build costs it far less than one store per descriptor. Cold builds run one at a time across the worker threads (src/sweep/gate.ts); builds under 20 ms are the median of 5 runs, under 100 ms of 3.",
+    "- **Build time**: the boot in the simulator, cold (a new table, in a wasm instance an earlier point of the same thread used: the host's page faults on fresh memory, about 11 µs a page on the machines measured, are the simulator's cost, not the kernel's; see src/sweep/README.md) and warm (the same engine after `reset()`, its tables' memory already there). The wasm engine keeps a PTE table whose entries form one run as an 8-byte record (docs/engine.md), so a page-granular build costs it far less than one store per descriptor. Cold builds run one at a time across the worker threads (src/sweep/gate.ts); builds under 20 ms are the median of 5 runs, under 100 ms of 3.",
     "- **Simulator memory**: `memoryUsage().simulatorBytes` of the engine after the cold build (real table pages plus 8 bytes per frame slot), beside the kernel's table memory.",
     "- **Bytes per leaf size**: the simulator's own count of the bytes each kind of leaf maps (what x86's DirectMap lines in /proc/meminfo count; arm64 defines no arch_report_meminfo(), so its /proc/meminfo has no such lines in any release modelled): 4K pages, 64K CONT groups of pages, 2M blocks, 32M CONT groups of blocks, 1G blocks (16K pages: 16K, 2M, 32M, 1G; 64K pages: 64K, 2M, 512M, 16G).",
     "- **TLB entries**: to cover the whole linear map, one per leaf and one per whole CONT group.",
+    `- **L1 / L2 MPKI**: the run-time model (docs/tlb-model.md) on each point's tables: a ${SWEEP_TLB.core} (its TRM's TLBs; walk entries in its L2 TLB), ${SWEEP_TLB.accesses.toLocaleString("en-US")} accesses uniformly random over the mapped bytes (seed ${SWEEP_TLB.seed}): data-TLB misses per 1000 accesses at each level, and walks. Uniform random is the worst case for reach: it says how much of the linear map the TLBs cover, not what a given program sees (\`arm64-pgtable tlb\` runs other workloads).`,
     "",
   );
   out.push("## Policies", "");
@@ -182,6 +188,8 @@ export function toMarkdown(report: SweepReport, plots: string[]): string {
     out.push(matrix(report, l.name, (p) => humanBytes(p.memory.simulatorBytes)), "");
     out.push("TLB entries to cover the linear map:", "");
     out.push(matrix(report, l.name, (p) => int(p.tlbEntries)), "");
+    out.push(`TLB misses per 1000 accesses, L1 / L2 (${SWEEP_TLB.core}, ${SWEEP_TLB.workload}):`, "");
+    out.push(matrix(report, l.name, mpki), "");
     out.push(`Bytes mapped per leaf size at ${largest} (the simulator's count; arm64's /proc/meminfo has no DirectMap lines):`, "");
     out.push(mdTable(["policy", "bytes per leaf size", "crashkernel", "why page-granular"], report.policies.map((pol) => {
       const p = report.points.find((x) => x.layout === l.name && x.policy === pol.name && x.size === largest);

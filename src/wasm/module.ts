@@ -11,6 +11,7 @@ export interface EngineExports {
   SCRATCH_BYTES: WebAssembly.Global;
   init(pageShift: number, vaBits: number, tableAttrs: bigint, rule: number): number;
   reset(): void;
+  recycle(pageShift: number, vaBits: number, tableAttrs: bigint, rule: number): number;
   setWalkStrategy(strategy: number): void;
   setImplicitLeaves(on: number): void;
   statsPtr(): number;

@@ -73,11 +73,12 @@ export class WasmPageTable implements PageTableEngine {
   #unusable: string | undefined;
 
   /** A new table with only its PGD. `engine` replaces the wasm instance (for tests of trap handling). */
-  constructor(options: WasmPageTableOptions = {}, engine?: EngineExports) {
+  constructor(options: WasmPageTableOptions = {}, engine?: EngineExports, recycled = false) {
     const { geometry: g, tableAttrs, safeRule } = checkOptions(options);
     this.geometry = g;
     this.#x = engine ?? instantiateEngine();
-    const rc = this.#x.init(g.pageShift, g.vaBits, tableAttrs, safeRule === "v7.3" ? 2 : safeRule === "v6.12" ? 1 : 0);
+    const rule = safeRule === "v7.3" ? 2 : safeRule === "v6.12" ? 1 : 0;
+    const rc = recycled ? this.#x.recycle(g.pageShift, g.vaBits, tableAttrs, rule) : this.#x.init(g.pageShift, g.vaBits, tableAttrs, rule);
     if (options.implicitLeaves === false) this.#x.setImplicitLeaves(0);
     if (rc !== 0) throw new OutOfMemoryError(1, "wasm memory could not hold the PGD");
   }
@@ -88,6 +89,19 @@ export class WasmPageTable implements PageTableEngine {
    */
   runTimeModel(): WasmTlb {
     return new WasmTlb((fn) => this.#call(fn));
+  }
+
+  /**
+   * A new table in `old`'s wasm instance, which `old` gives up (it is disposed): its memory, already
+   * grown and mapped by the host, is reused instead of a fresh instance's, whose every page would
+   * fault in again. An unusable `old` gives a fresh instance.
+   */
+  static recycled(old: WasmPageTable, options: WasmPageTableOptions = {}): WasmPageTable {
+    const x = old.#x;
+    const usable = x !== undefined && old.#unusable === undefined;
+    old.dispose();
+    if (!usable || options.implicitLeaves === false) return new WasmPageTable(options);
+    return new WasmPageTable(options, x, true);
   }
 
   /** The exports, or a throw if this table can no longer be used. */
