@@ -12,13 +12,13 @@
 import { GOLDEN, splitmix64 } from "./rng";
 
 export const MAX_CACHES: i32 = 4;
-export const MAX_ENTRIES: u32 = 16384;
+export const MAX_ENTRIES: u32 = 8192;
 export const MAX_SETS: u32 = 4096;
 export const MAX_WAYS: u32 = 64;
 /** Sets at most this wide are scanned; wider ones use the hash index. */
 const SCAN_WAYS: u32 = 8;
 /** Hash index slots per cache at most (a power of two, at least twice MAX_ENTRIES). */
-const INDEX_SLOTS: u32 = 32768;
+const INDEX_SLOTS: u32 = 16384;
 
 export const POLICY_LRU: u32 = 0;
 export const POLICY_PLRU: u32 = 1;
@@ -90,7 +90,7 @@ export function configureCache(c: i32, sets: u32, ways: u32, policy: u32, seed: 
   store<u32>(h + H_POLICY, policy);
   store<u32>(h + H_HASHED, ways > SCAN_WAYS ? 1 : 0);
   // A small index stays in the host's L1 data cache: 4 slots per entry, a power of two.
-  const slots = max<u32>(64, <u32>1 << (32 - clz(sets * ways * 4 - 1)));
+  const slots = min<u32>(INDEX_SLOTS, max<u32>(64, <u32>1 << (32 - clz(sets * ways * 4 - 1))));
   store<u32>(h + H_INDEX_MASK, slots - 1);
   store<u32>(h + H_INDEX_SHIFT, 64 - ctz(slots));
   store<u64>(h + H_RNG, seed);
@@ -124,7 +124,8 @@ export function configureCache(c: i32, sets: u32, ways: u32, policy: u32, seed: 
 }
 
 /** The entry holding `key` in set `set`, or -1; a hit becomes the most recently used. */
-export function lookup(c: i32, key: u64, set: u32): i32 {
+// @ts-ignore: decorator
+@inline export function lookup(c: i32, key: u64, set: u32): i32 {
   const h = header(c);
   let found: i32 = -1;
   if (load<u32>(h + H_HASHED)) {
@@ -154,7 +155,8 @@ export function lookup(c: i32, key: u64, set: u32): i32 {
 }
 
 /** Makes way w of `set` the most recently used. */
-function touch(c: i32, set: u32, w: u32): void {
+// @ts-ignore: decorator
+@inline function touch(c: i32, set: u32, w: u32): void {
   const h = header(c);
   const policy = load<u32>(h + H_POLICY);
   const p = setAt(c, set);
@@ -193,7 +195,8 @@ function touch(c: i32, set: u32, w: u32): void {
 }
 
 /** Which way of `set` a fill takes: the lowest invalid one, else the policy's victim. */
-function victim(c: i32, set: u32): u32 {
+// @ts-ignore: decorator
+@inline function victim(c: i32, set: u32): u32 {
   const h = header(c);
   const ways = load<u32>(h + H_WAYS);
   const p = setAt(c, set);
@@ -212,7 +215,8 @@ function victim(c: i32, set: u32): u32 {
 }
 
 /** Adds one to the class count (delta 1) or takes one away (-1), keeping the held masks. */
-function count(c: i32, cls: i32, delta: i32): void {
+// @ts-ignore: decorator
+@inline function count(c: i32, cls: i32, delta: i32): void {
   const q = countAt(c, cls);
   const n = load<u32>(q) + <u32>delta;
   store<u32>(q, n);
@@ -228,7 +232,8 @@ function count(c: i32, cls: i32, delta: i32): void {
 }
 
 /** Puts `key` (not held) into `set`, evicting the victim if the set is full. */
-export function fill(c: i32, key: u64, set: u32): void {
+// @ts-ignore: decorator
+@inline export function fill(c: i32, key: u64, set: u32): void {
   const h = header(c);
   const ways = load<u32>(h + H_WAYS);
   const hashed = load<u32>(h + H_HASHED) != 0;
@@ -247,7 +252,8 @@ export function fill(c: i32, key: u64, set: u32): void {
   touch(c, set, w);
 }
 
-function indexInsert(c: i32, key: u64, e: u32): void {
+// @ts-ignore: decorator
+@inline function indexInsert(c: i32, key: u64, e: u32): void {
   const mask = load<u32>(header(c) + H_INDEX_MASK);
   let i = hashSlot(c, key);
   while (load<u32>(slotAt(c, i)) != 0) i = (i + 1) & mask;
@@ -255,7 +261,8 @@ function indexInsert(c: i32, key: u64, e: u32): void {
 }
 
 /** Removes `key` from the index, shifting later entries of its probe run back (no tombstones). */
-function indexRemove(c: i32, key: u64): void {
+// @ts-ignore: decorator
+@inline function indexRemove(c: i32, key: u64): void {
   const mask = load<u32>(header(c) + H_INDEX_MASK);
   let i = hashSlot(c, key);
   while (load<u64>(keyAt(c, load<u32>(slotAt(c, i)) - 1)) != key) i = (i + 1) & mask;

@@ -51,7 +51,7 @@ export interface TlbConfig {
 }
 
 /** The limits of the wasm model (assembly/tlb-cache.ts). */
-export const LIMITS = { maxEntries: 16384, maxSets: 4096, maxWays: 64, maxLevels: 3 } as const;
+export const LIMITS = { maxEntries: 8192, maxSets: 4096, maxWays: 64, maxLevels: 3 } as const;
 
 /** Sets of a shape, checked: a power of two within the limits. */
 export function setsOf(shape: CacheShape, what: string): number {
