@@ -93,8 +93,8 @@ describe("TLB model: wasm against the reference", () => {
   // The hole in the third GiB (64K at each end) is unmapped: offsets there fault, which is tested too.
 
   const shape = fc.record({
-    entriesLog: fc.integer({ min: 0, max: 6 }),
-    waysLog: fc.integer({ min: 0, max: 4 }),
+    entriesLog: fc.integer({ min: 0, max: 9 }),
+    waysLog: fc.integer({ min: 0, max: 6 }),
     replacement: fc.constantFrom("lru" as const, "plru" as const, "random" as const),
   });
   const sizes = fc.subarray(["4K", "16K", "64K", "1M", "2M", "32M", "512M", "1G"], { minLength: 1 });
@@ -152,4 +152,35 @@ describe("TLB model: wasm against the reference", () => {
       expect(same, spec).toBe(vas.length);
     }
   });
+});
+
+describe("TLB model: every preset, every granule, wasm against the reference", () => {
+  for (const granule of [4, 16, 64] as const) {
+    it(`${granule}K pages: same counts for each core preset`, () => {
+      const pt = new WasmPageTable({ granule, vaBits: 48 });
+      const page = BigInt(granule) * 1024n;
+      // Blocks and CONT runs (rodata=on-like), then a page-granular stretch, then an unaligned one.
+      pt.map(BASE, 0n, 8n * G, PROT);
+      pt.map(BASE + 8n * G, 8n * G, 4n * G, PROT, NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS);
+      pt.map(BASE + 12n * G + page, 12n * G + page, 2n * G - 2n * page, PROT);
+      const ranges = [
+        { va: BASE, length: 12n * G },
+        { va: BASE + 12n * G + page, length: 2n * G - 2n * page },
+      ];
+      for (const [name, preset] of Object.entries(CORES)) {
+        for (const spec of ["uniform", "mix:0.6*zipf:1.0+0.3*seq:4K+0.1*ws:64M@9G"]) {
+          const w = pt.runTimeModel();
+          w.setWorkload(layOut(parseWorkload(spec), ranges, 7n));
+          const vas = w.generate(20_000);
+          w.configure(preset.config, 7n);
+          w.run(vas);
+          const r = new ReferenceTlb(pt);
+          r.configure(preset.config, 7n);
+          r.run(vas);
+          expect(w.counts(), `${name} ${spec}`).toEqual(r.counts());
+        }
+      }
+      pt.dispose();
+    });
+  }
 });
