@@ -1,5 +1,5 @@
 /** The JSON summary of a linear map: table pages per level, leaves by size, bytes mapped. */
-import { countLeaves } from "../leaves.js";
+import { type LeafCounts, countLeaves } from "../leaves.js";
 import type { PageTableEngine } from "../types.js";
 
 /** `summary --json`: what the kernel spent on the linear map's tables and how it mapped memory. */
@@ -15,13 +15,13 @@ export interface LinearMapSummary {
 }
 
 /** Summarises the linear map [start, end) of `pt`, whose tables all belong to the linear map. */
-export function summarize(pt: PageTableEngine, start: bigint, end: bigint): LinearMapSummary {
+export function summarize(pt: PageTableEngine, start: bigint, end: bigint, counted?: LeafCounts): LinearMapSummary {
   const g = pt.geometry;
   const s = pt.stats();
   // Distance from the leaf of PUD, PMD and PTE tables; the top table (PGD) is not counted.
   const live = (d: number) => (d < g.levels - 1 ? s.levels[d].live : 0);
   const tables = { pud: live(2), pmd: live(1), pte: live(0) };
-  const leaves = countLeaves(pt, start, end);
+  const leaves = counted ?? countLeaves(pt, start, end);
   return {
     tables,
     tableBytes: (tables.pud + tables.pmd + tables.pte) * Number(g.pageSize),

@@ -4,6 +4,7 @@
  * reports progress, and returns the counts and the metrics.
  */
 import { InvalidArgumentError } from "../errors.js";
+import { countLeaves } from "../leaves.js";
 import { ReferenceTlb } from "../reference/tlb.js";
 import type { PageTableEngine } from "../types.js";
 import { WasmPageTable } from "../wasm/page-table.js";
@@ -23,6 +24,8 @@ export interface TlbRunOptions {
   traceFormat?: TraceFormat;
   /** Which model: the wasm one (needs a WasmPageTable) or the reference (any engine). Default: wasm when possible. */
   model?: "wasm" | "reference";
+  /** The mapped VA ranges of `linear`, when the caller has them (countLeaves().mapped); else read from the table. */
+  ranges?: { va: bigint; length: bigint }[];
   /** Called after each batch. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -37,14 +40,7 @@ export interface TlbRunResult {
 
 /** The mapped (valid) VA ranges of [start, end), adjacent ones merged. */
 export function mappedRanges(pt: PageTableEngine, start: bigint, end: bigint): { va: bigint; length: bigint }[] {
-  const out: { va: bigint; length: bigint }[] = [];
-  for (const r of pt.ranges({ start, end, mask: 1n })) {
-    if ((r.descriptor & 1n) === 0n) continue;
-    const last = out[out.length - 1];
-    if (last && last.va + last.length === r.start) last.length += r.end - r.start;
-    else out.push({ va: r.start, length: r.end - r.start });
-  }
-  return out;
+  return countLeaves(pt, start, end).mapped;
 }
 
 const REFERENCE_BATCH = 4096;
@@ -93,7 +89,7 @@ export function runTlb(pt: PageTableEngine, linear: { start: bigint; end: bigint
 
   const total = o.accesses ?? 1_000_000;
   if (!Number.isSafeInteger(total) || total < 1) throw new InvalidArgumentError("accesses", `${total} is not a whole number of accesses above 0`);
-  const layout = layOut(parseWorkload(o.workload), mappedRanges(pt, linear.start, linear.end), seed);
+  const layout = layOut(parseWorkload(o.workload), o.ranges ?? mappedRanges(pt, linear.start, linear.end), seed);
   if (wasm) {
     wasm.setWorkload(layout);
     const batch = wasm.batchSize();
