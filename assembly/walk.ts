@@ -1,6 +1,7 @@
 // The hardware's stage-1 walk from TTBR1: single (with the path) and batched.
 import { PMD_TYPE_TABLE, PTE_TYPE_MASK, TABLE_ATTR_MASK, TABLE_OA, decodeOA } from "./descriptor";
-import { fixedLayout, frameAddr, frameCount, frameMap, implicitEntry, isImplicit, simulatorBytes } from "./frames";
+import { fixedLayout, frameAddr, frameCount, frameMap, frameOf, frameSlot, isImplicit, simulatorBytes } from "./frames";
+import { childSlot, entryIn, isTable } from "./table";
 import { BITS_PER_LEVEL, LEVELS, LPA, LPA2, PAGE_SHIFT, TOP, TOP_ENTRIES, TTBR1_BASE, hwBlockLevel, levelShift } from "./geometry";
 
 /** Fault kinds. */
@@ -19,43 +20,30 @@ let lastD: i32 = 0;
 
 /**
  * Walks va; returns its PA, or FAULT_PA with lastD/lastDesc at the faulting entry. `path`, when
- * not 0, receives every descriptor read. The geometry and the frame map arrive in arguments so that
- * a batch loads them once: the common step (a table descriptor) is then a load, a test, a few
- * shifts and the load of the next table's frame-map slot, which holds either the table's address
- * or, for an implicit table, its first entry (frames.ts): then the entry is computed, not loaded.
- * In the fixed layout (`map` = 0: dense tables) the next table is at pgd + OA, computed.
- * A table descriptor naming a frame the pool never handed out is a fault there.
+ * not 0, receives every descriptor read. Each step is table.ts's: the entry (loaded, or computed in
+ * an implicit table), then, for a table descriptor, the slot of the table it names. A table
+ * descriptor naming a frame the pool never handed out is a fault there.
  */
-// @ts-ignore: decorator
-@inline function translate(va: u64, path: usize, pgd: usize, map: usize, top: u64, ps: u64, topShift: u64, topMask: u64, bits: u64): u64 {
+function translate(va: u64, path: usize): u64 {
   let d = TOP;
   let desc: u64 = 0;
   let pa = FAULT_PA;
   if (va >= TTBR1_BASE) {
-    let slot = <u64>pgd;
-    let shift = topShift;
-    let indexMask = topMask;
+    let slot = frameSlot(0);
+    const top = <u64>frameCount();
     while (true) {
-      const index = (va >> shift) & indexMask;
-      desc = isImplicit(slot) ? implicitEntry(slot, index) : load<u64>(<usize>slot + (<usize>index << 3));
+      desc = entryIn(slot, d, va);
       if (path != 0) store<u64>(path + (<usize>(TOP - d) << 3), desc);
       const type = desc & PTE_TYPE_MASK;
-      if (type == PMD_TYPE_TABLE) {
-        if (d == 0) {
-          pa = decodeOA(desc) | (va & ((<u64>1 << shift) - 1)); // a page
-          break;
-        }
-        const frame = (desc & TABLE_OA) >> ps; // frameOf(desc), the shift hoisted
-        if (frame >= top) break; // not a table of this pool: a fault
-        slot = map == 0 ? <u64>pgd + (frame << ps) : load<u64>(map + (<usize>frame << 3));
+      const offsetMask = (<u64>1 << levelShift(d)) - 1;
+      if (isTable(desc, d)) {
+        if (<u64>frameOf(desc) >= top) break; // not a table of this pool: a fault
+        slot = childSlot(desc);
         d--;
-        shift -= bits;
-        indexMask = (<u64>1 << bits) - 1;
         continue;
       }
-      // 0b01 is a block where the architecture allows one; anything else faults here.
-      if (type == 1 && d > 0 && hwBlockLevel(d)) {
-        const offsetMask = (<u64>1 << shift) - 1;
+      // A page at the last level; 0b01 a block where the architecture allows one; anything else faults.
+      if ((d == 0 && type == PMD_TYPE_TABLE) || (type == 1 && d > 0 && hwBlockLevel(d))) {
         pa = (decodeOA(desc) & ~offsetMask) | (va & offsetMask);
       }
       break;
@@ -70,7 +58,7 @@ let lastD: i32 = 0;
 export function walkOne(va: u64): u64 {
   const path = RESULT + 6 * 8;
   memory.fill(path, 0, 5 * 8);
-  const pa = translate(va, path, frameAddr(0), fixedLayout ? 0 : frameMap, <u64>frameCount(), <u64>PAGE_SHIFT, <u64>levelShift(TOP), TOP_ENTRIES - 1, <u64>BITS_PER_LEVEL);
+  const pa = translate(va, path);
   let fault = FAULT_NONE;
   if (pa == FAULT_PA) fault = va < TTBR1_BASE ? FAULT_RANGE : FAULT_TRANSLATION;
   let attrs: u64 = 0;
@@ -210,7 +198,7 @@ function walkBreadthFirst(vas: usize, pas: usize, levels: usize, n: u32, pgd: us
         store<u64>(pa + (j << 3), decodeOA(desc) | (v & offsetMask));
         store<i8>(level + j, 3);
       } else {
-        store<u64>(pa + (j << 3), translate(v, 0, pgd, map, top, ps, topShift, topMask, bits));
+        store<u64>(pa + (j << 3), translate(v, 0));
         store<i8>(level + j, <i8>(3 - lastD));
       }
     }
@@ -258,12 +246,12 @@ export function walkBatch(vas: usize, pas: usize, levels: usize, n: u32): void {
   for (; i + 4 <= <usize>n; i += 4) {
     if (walkFour(vas + (i << 3), pas + (i << 3), levels + i, pgd, map, top, ps, topShift, topMask, bits)) continue;
     for (let j = i; j < i + 4; j++) {
-      store<u64>(pas + (j << 3), translate(load<u64>(vas + (j << 3)), 0, pgd, map, top, ps, topShift, topMask, bits));
+      store<u64>(pas + (j << 3), translate(load<u64>(vas + (j << 3)), 0));
       store<i8>(levels + j, <i8>(3 - lastD));
     }
   }
   for (; i < <usize>n; i++) {
-    store<u64>(pas + (i << 3), translate(load<u64>(vas + (i << 3)), 0, pgd, map, top, ps, topShift, topMask, bits));
+    store<u64>(pas + (i << 3), translate(load<u64>(vas + (i << 3)), 0));
     store<i8>(levels + i, <i8>(3 - lastD));
   }
 }
@@ -292,7 +280,7 @@ const OA_LPA: i32 = 2;
 
 /** translate() in the fixed layout: the batch walks' slow path (blocks, faults, VAs outside TTBR1). */
 function translateFixed(va: u64): u64 {
-  return translate(va, 0, frameAddr(0), 0, <u64>frameCount(), <u64>PAGE_SHIFT, <u64>levelShift(TOP), TOP_ENTRIES - 1, <u64>BITS_PER_LEVEL);
+  return translate(va, 0);
 }
 
 /** decodeOA() of a page descriptor, the geometry as constants. */
