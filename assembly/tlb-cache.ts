@@ -4,8 +4,8 @@
 // span, with the level. Entries of each size index their own set, (va >> shift) & (sets - 1), as a
 // TLB that probes once per page size does. Up to MAX_CACHES caches, in static memory.
 //
-// Lookup scans the set's ways, or, for sets wider than SCAN_WAYS (fully associative L1 TLBs), asks
-// a hash index of key -> entry kept beside the keys. Replacement is per set: LRU (a linked list in
+// Lookup scans the set's keys, or, in sets wider than SCAN_WAYS (fully associative L1 TLBs), their
+// 16-bit fingerprints eight at a time (SIMD), confirming a match on the key. Replacement is per set: LRU (a linked list in
 // recency order), pseudo-LRU (one MRU bit per way: a touch sets its bit, and clears the others once
 // all are set; the victim is the lowest way whose bit is clear) or random (splitmix64, seeded). An
 // invalid way is always filled first, the lowest one.
@@ -15,10 +15,8 @@ export const MAX_CACHES: i32 = 4;
 export const MAX_ENTRIES: u32 = 8192;
 export const MAX_SETS: u32 = 4096;
 export const MAX_WAYS: u32 = 64;
-/** Sets at most this wide are scanned; wider ones use the hash index. */
+/** Sets at most this wide are scanned key by key; wider ones by fingerprint, eight at a time. */
 const SCAN_WAYS: u32 = 8;
-/** Hash index slots per cache at most (a power of two, at least twice MAX_ENTRIES). */
-const INDEX_SLOTS: u32 = 16384;
 
 export const POLICY_LRU: u32 = 0;
 export const POLICY_PLRU: u32 = 1;
@@ -32,9 +30,9 @@ const NONE: u8 = 0xff;
 
 // Per cache c (each region holds MAX_CACHES equal parts).
 const KEYS: usize = memory.data(<i32>(MAX_CACHES * MAX_ENTRIES * 8), 16); // u64 per entry, 0 = invalid
+const PRINTS: usize = memory.data(<i32>(MAX_CACHES * MAX_ENTRIES * 2 + 16), 16); // u16 fingerprint per entry, 0 = invalid
 const LINKS: usize = memory.data(<i32>(MAX_CACHES * MAX_ENTRIES * 2), 16); // LRU: u8 prev, u8 next
 const SET_STATE: usize = memory.data(<i32>(MAX_CACHES * MAX_SETS * 24), 16); // u64 valid, u64 mru, u8 head, u8 tail
-const INDEX: usize = memory.data(<i32>(MAX_CACHES * INDEX_SLOTS * 4), 16); // u32 entry + 1, 0 = empty
 const COUNTS: usize = memory.data(MAX_CACHES * CLASSES * 4, 16); // u32 entries per class
 const HEADER: usize = memory.data(MAX_CACHES * 64, 16);
 
@@ -42,23 +40,24 @@ const HEADER: usize = memory.data(MAX_CACHES * 64, 16);
 const H_SETS = 0; // u32
 const H_WAYS = 4; // u32
 const H_POLICY = 8; // u32
-const H_HASHED = 12; // u32: 1 when ways > SCAN_WAYS
+const H_WIDE = 12; // u32: 1 when ways > SCAN_WAYS
 const H_RNG = 16; // u64: random replacement's state
 const H_SHIFTS = 24; // u64: bit s set while a translation of shift s is held
 const H_LEVELS = 32; // u64: bit d set while a walk entry of level d is held
-const H_INDEX_MASK = 40; // u32: index slots in use - 1 (four per entry, so that probe runs stay short)
-const H_INDEX_SHIFT = 44; // u32: 64 - log2(slots in use)
 
 // @ts-ignore: decorator
 @inline function header(c: i32): usize { return HEADER + (<usize>c << 6); }
 // @ts-ignore: decorator
 @inline function keyAt(c: i32, e: u32): usize { return KEYS + ((<usize>c * MAX_ENTRIES + e) << 3); }
 // @ts-ignore: decorator
+@inline function printAt(c: i32, e: u32): usize { return PRINTS + ((<usize>c * MAX_ENTRIES + e) << 1); }
+/** A key's 16-bit fingerprint, never 0 (an invalid entry's). */
+// @ts-ignore: decorator
+@inline function fingerprint(key: u64): u16 { return <u16>((key * GOLDEN) >> 48) | 1; }
+// @ts-ignore: decorator
 @inline function linkAt(c: i32, e: u32): usize { return LINKS + ((<usize>c * MAX_ENTRIES + e) << 1); }
 // @ts-ignore: decorator
 @inline function setAt(c: i32, set: u32): usize { return SET_STATE + (<usize>c * MAX_SETS + set) * 24; }
-// @ts-ignore: decorator
-@inline function slotAt(c: i32, i: u32): usize { return INDEX + ((<usize>c * INDEX_SLOTS + i) << 2); }
 // @ts-ignore: decorator
 @inline function countAt(c: i32, cls: i32): usize { return COUNTS + ((<usize>c * CLASSES + cls) << 2); }
 
@@ -88,11 +87,7 @@ export function configureCache(c: i32, sets: u32, ways: u32, policy: u32, seed: 
   store<u32>(h + H_SETS, sets);
   store<u32>(h + H_WAYS, ways);
   store<u32>(h + H_POLICY, policy);
-  store<u32>(h + H_HASHED, ways > SCAN_WAYS ? 1 : 0);
-  // A small index stays in the host's L1 data cache: 4 slots per entry, a power of two.
-  const slots = min<u32>(INDEX_SLOTS, max<u32>(64, <u32>1 << (32 - clz(sets * ways * 4 - 1))));
-  store<u32>(h + H_INDEX_MASK, slots - 1);
-  store<u32>(h + H_INDEX_SHIFT, 64 - ctz(slots));
+  store<u32>(h + H_WIDE, ways > SCAN_WAYS ? 1 : 0);
   store<u64>(h + H_RNG, seed);
   store<u64>(h + H_SHIFTS, 0);
   store<u64>(h + H_LEVELS, 0);
@@ -105,7 +100,7 @@ export function configureCache(c: i32, sets: u32, ways: u32, policy: u32, seed: 
     store<u8>(p, NONE, 16);
     store<u8>(p, NONE, 17);
   }
-  memory.fill(slotAt(c, 0), 0, <usize>INDEX_SLOTS * 4);
+  memory.fill(printAt(c, 0), 0, <usize>sets * ways * 2);
   memory.fill(countAt(c, 0), 0, <usize>CLASSES * 4);
   return true;
 }
@@ -117,28 +112,27 @@ export function configureCache(c: i32, sets: u32, ways: u32, policy: u32, seed: 
 // @ts-ignore: decorator
 @inline export function heldLevels(c: i32): u64 { return load<u64>(header(c) + H_LEVELS); }
 
-/** The home slot of a key in cache c's index (Fibonacci hashing). */
-// @ts-ignore: decorator
-@inline function hashSlot(c: i32, key: u64): u32 {
-  return <u32>((key * GOLDEN) >> <u64>load<u32>(header(c) + H_INDEX_SHIFT));
-}
-
 /** The entry holding `key` in set `set`, or -1; a hit becomes the most recently used. */
 // @ts-ignore: decorator
 @inline export function lookup(c: i32, key: u64, set: u32): i32 {
   const h = header(c);
   let found: i32 = -1;
-  if (load<u32>(h + H_HASHED)) {
-    const mask = load<u32>(h + H_INDEX_MASK);
-    let i = hashSlot(c, key);
-    while (true) {
-      const v = load<u32>(slotAt(c, i));
-      if (v == 0) break;
-      if (load<u64>(keyAt(c, v - 1)) == key) {
-        found = <i32>(v - 1);
-        break;
+  if (load<u32>(h + H_WIDE)) {
+    // Eight 16-bit fingerprints at a time; a match is confirmed on the key.
+    const ways = load<u32>(h + H_WAYS);
+    const first = set * ways;
+    const want = i16x8.splat(<i16>fingerprint(key));
+    for (let w: u32 = 0; w < ways && found < 0; w += 8) {
+      let m = <u32>i16x8.bitmask(i16x8.eq(v128.load(printAt(c, first + w)), want));
+      if (ways - w < 8) m &= (<u32>1 << (ways - w)) - 1; // lanes past the set
+      while (m != 0) {
+        const e = first + w + ctz(m);
+        if (load<u64>(keyAt(c, e)) == key) {
+          found = <i32>e;
+          break;
+        }
+        m &= m - 1;
       }
-      i = (i + 1) & mask;
     }
   } else {
     const ways = load<u32>(h + H_WAYS);
@@ -236,48 +230,19 @@ export function configureCache(c: i32, sets: u32, ways: u32, policy: u32, seed: 
 @inline export function fill(c: i32, key: u64, set: u32): void {
   const h = header(c);
   const ways = load<u32>(h + H_WAYS);
-  const hashed = load<u32>(h + H_HASHED) != 0;
+  const wide = load<u32>(h + H_WIDE) != 0;
   const w = victim(c, set);
   const e = set * ways + w;
   const old = load<u64>(keyAt(c, e));
-  if (old != 0) {
-    count(c, classOf(old), -1);
-    if (hashed) indexRemove(c, old);
+  // The class counts change only when the key replaced was of another class (or none).
+  const cls = classOf(key);
+  if (old == 0 || classOf(old) != cls) {
+    if (old != 0) count(c, classOf(old), -1);
+    count(c, cls, 1);
   }
   store<u64>(keyAt(c, e), key);
-  count(c, classOf(key), 1);
-  if (hashed) indexInsert(c, key, e);
+  if (wide) store<u16>(printAt(c, e), fingerprint(key));
   const p = setAt(c, set);
   store<u64>(p, load<u64>(p) | (<u64>1 << w));
   touch(c, set, w);
-}
-
-// @ts-ignore: decorator
-@inline function indexInsert(c: i32, key: u64, e: u32): void {
-  const mask = load<u32>(header(c) + H_INDEX_MASK);
-  let i = hashSlot(c, key);
-  while (load<u32>(slotAt(c, i)) != 0) i = (i + 1) & mask;
-  store<u32>(slotAt(c, i), e + 1);
-}
-
-/** Removes `key` from the index, shifting later entries of its probe run back (no tombstones). */
-// @ts-ignore: decorator
-@inline function indexRemove(c: i32, key: u64): void {
-  const mask = load<u32>(header(c) + H_INDEX_MASK);
-  let i = hashSlot(c, key);
-  while (load<u64>(keyAt(c, load<u32>(slotAt(c, i)) - 1)) != key) i = (i + 1) & mask;
-  let j = i;
-  while (true) {
-    j = (j + 1) & mask;
-    const v = load<u32>(slotAt(c, j));
-    if (v == 0) break;
-    const home = hashSlot(c, load<u64>(keyAt(c, v - 1)));
-    // Move v back to the hole at i unless its home lies cyclically in (i, j].
-    const between = i <= j ? home > i && home <= j : home > i || home <= j;
-    if (!between) {
-      store<u32>(slotAt(c, i), v);
-      i = j;
-    }
-  }
-  store<u32>(slotAt(c, i), 0);
 }
