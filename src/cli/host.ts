@@ -11,7 +11,7 @@
  * note. What the running kernel changed after boot (read-only islands of module or BPF pages under
  * rodata=full) is not in the prediction: it shows as differences, and a note says so.
  */
-import { readFileSync } from "node:fs";
+import { InputFileError, readInputText } from "../input-file.js";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { Granule } from "../geometry.js";
@@ -76,13 +76,14 @@ function reason(e: unknown): string {
   if (code === "ENOENT") return "no such file";
   if (code === "EACCES" || code === "EPERM") return "permission denied (run as root)";
   if (code === "EISDIR") return "is a directory";
+  if (e instanceof InputFileError) return e.reason;
   return (e as Error).message.split("\n")[0];
 }
 
 /** A file `host` needs: its text, or a one-line usage error naming it. */
 function readRequired(path: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readInputText(path);
   } catch (e) {
     throw new UsageError(`host: ${path}: ${reason(e)}`);
   }
@@ -91,7 +92,7 @@ function readRequired(path: string): string {
 /** A file `host` can do without: its text, or why it could not be read. */
 function readOptional(path: string): { text: string } | { missing: string } {
   try {
-    return { text: readFileSync(path, "utf8") };
+    return { text: readInputText(path) };
   } catch (e) {
     return { missing: reason(e) };
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The `arm64-pgtable` command line. Errors are one line on stderr and exit code 2. */
-import { readFileSync } from "node:fs";
+import { InputFileError, readInputText } from "../input-file.js";
 import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError as CommanderArgError, Option } from "commander";
 import { FAULT_PA } from "../types.js";
 import { diffPtdump, flavourForRelease, formatLinearMap, parsePtdump, renderPtdumpDiff } from "../ptdump/index.js";
@@ -26,9 +27,22 @@ function sizeArg(value: string): bigint {
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 
+/** The package's version, from the package.json above this file (dist/src/cli/ or src/cli/). */
+function packageVersion(): string {
+  for (const up of ["../../../package.json", "../../package.json"]) {
+    try {
+      return (JSON.parse(readInputText(fileURLToPath(new URL(up, import.meta.url)))) as { version: string }).version;
+    } catch {
+      // try the next
+    }
+  }
+  return "unknown";
+}
+
 const program = new Command();
 program
   .name("arm64-pgtable")
+  .version(packageVersion(), "-V, --version", "print the version")
   .description("Bit-exact simulator of the arm64 Linux kernel's linear-map page tables")
   .showHelpAfterError()
   .exitOverride();
@@ -130,9 +144,9 @@ program
   .action((a: string, b: string, opts: { allSections?: boolean }) => {
     const read = (p: string) => {
       try {
-        return parsePtdump(readFileSync(p, "utf8"), basename(p));
+        return parsePtdump(readInputText(p), basename(p));
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new UsageError(`diff ${p}: no such file`);
+        if (e instanceof InputFileError) throw new UsageError(`diff ${p}: ${e.reason}`);
         throw e;
       }
     };

@@ -1,18 +1,16 @@
-/** Writing a command's output: to stdout, or to a file atomically (a temp file, then rename). */
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+/** Writing a command's output: to stdout, or to the file -o names (src/output-file.ts's rules). */
+import { OutputFileError, writeOutput } from "../output-file.js";
 
-/** Writes `text` to `file` (atomically) or to stdout. */
+/** Writes `text` to `file` or to stdout; a file that cannot be written is an error naming `-o FILE`. */
 export function emit(text: string, file?: string): void {
   if (file === undefined) {
     process.stdout.write(text);
     return;
   }
-  const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    writeOutput(file, text);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    if (e instanceof OutputFileError) throw new OutputFileError(file, e.reason, "-o");
     throw e;
   }
 }

@@ -2,7 +2,8 @@
  * The options every scenario command shares (--memmap, --kernel, --cmdline, --config, …) and how
  * they become a ScenarioInput. Bad values throw errors whose message is one line naming the input.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { InputFileError, readInputText } from "../input-file.js";
 import { basename } from "node:path";
 import { type Command, Option } from "commander";
 import { type Granule, SUPPORTED_VA_BITS } from "../geometry.js";
@@ -72,9 +73,10 @@ export function addScenarioOptions(cmd: Command): Command {
 
 function readInput(path: string, what: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readInputText(path);
   } catch (e) {
-    throw new UsageError(`${what} ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    if (e instanceof InputFileError) throw new UsageError(`${what} ${path}: ${e.reason}`);
+    throw e;
   }
 }
 

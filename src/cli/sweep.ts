@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import cliProgress from "cli-progress";
+import { OutputFileError, makeDirs } from "../output-file.js";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_SIZES, LAYOUT_NAMES, POLICIES, runSweep, terminalTable, writeSweepReport } from "../sweep/index.js";
 import { describeSize } from "../sweep/checks.js";
@@ -59,6 +60,13 @@ export function addSweepCommand(program: Command): void {
     .option("--workers <n>", "worker threads (0: run in the main thread)", workersArg, availableParallelism())
     .option("--out <dir>", "folder for sweep.json, sweep.csv, sweep.md and the SVG plots", "report")
     .action(async (opts: SweepFlags) => {
+      // The report's folder first: a folder that cannot be made fails now, not after the sweep.
+      try {
+        makeDirs(opts.out);
+      } catch (e) {
+        if (e instanceof OutputFileError) throw new OutputFileError(opts.out, e.reason, "--out");
+        throw e;
+      }
       const tty = process.stderr.isTTY === true;
       const total = opts.sizes.length * opts.layouts.length * opts.policies.length;
       const bar = tty

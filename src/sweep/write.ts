@@ -1,16 +1,9 @@
-/** Writing report files atomically: a temporary file in the same folder, then rename. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+/** Writing report files: each atomically, or through to a device (src/output-file.ts). */
 import { dirname } from "node:path";
+import { makeDirs, writeOutput } from "../output-file.js";
 
-/** Writes `content` to `path` so that readers see the old file or the new one, never a part. */
+/** Writes `content` to `path` (its folder made if needed) so that readers never see a part of it. */
 export function writeFileAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  makeDirs(dirname(path));
+  writeOutput(path, content);
 }
