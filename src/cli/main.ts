@@ -54,7 +54,14 @@ program
   .addOption(new Option("--size <size>", "RAM size (e.g. 16G)").argParser(sizeArg).default(16n << 30n, "16G"))
   .addOption(new Option("--pa <address>", "physical base of the bank").argParser(sizeArg).default(0x4000_0000n, "0x40000000"))
   .option("--kernel <release>", "kernel release (uname -r) or line", "6.1")
-  .action((opts: { size: bigint; pa: bigint; kernel: string }) => {
+  .option("--json", "print the rows as JSON")
+  .addHelpText("after", "\nExample:\n  arm64-pgtable demo --size 64G --kernel 6.12")
+  .action((opts: { size: bigint; pa: bigint; kernel: string; json?: boolean }) => {
+    if (opts.json) {
+      const rows = runDemo(opts.size, opts.pa, () => {}, opts.kernel);
+      emit(`${JSON.stringify(rows.map((r) => ({ ...r, ms: undefined })))}\n`);
+      return;
+    }
     runDemo(opts.size, opts.pa, console.log, opts.kernel);
   });
 
@@ -87,7 +94,9 @@ addScenarioOptions(program.command("summary"))
 addScenarioOptions(program.command("translate"))
   .description("translate linear-map VAs with the hardware walk: `VA PA` or `VA unmapped`")
   .argument("<va...>", "virtual addresses (hex with 0x, or decimal)")
-  .action((vaTexts: string[], opts: ScenarioFlags) => {
+  .option("--json", "print [{va, pa, level, descriptor}] (pa null when unmapped)")
+  .addHelpText("after", "\nExample:\n  arm64-pgtable translate --memmap 8G@0x40000000 0xffff000000200000 0xffff000100000000")
+  .action((vaTexts: string[], opts: ScenarioFlags & { json?: boolean }) => {
     const vas = vaTexts.map((t) => {
       if (!/^(0x[0-9a-f]+|\d+)$/i.test(t)) throw new UsageError(`translate ${t}: not an address (hex with 0x, or decimal)`);
       const v = BigInt(t);
@@ -96,18 +105,26 @@ addScenarioOptions(program.command("translate"))
     });
     const sc = runScenario(scenarioInput(opts));
     printNotes(sc.notes);
+    if (opts.json) {
+      const walks = vas.map((va) => sc.pt.walk(va));
+      emit(`${JSON.stringify(walks.map((w) => ({ va: hex(w.va), pa: w.pa === undefined ? null : hex(w.pa), level: w.level, descriptor: hex(w.descriptor), fault: w.fault ?? null })))}\n`);
+      return;
+    }
     const { pa } = sc.pt.walkMany(BigUint64Array.from(vas));
     emit(vas.map((va, i) => `${hex(va)} ${pa[i] === FAULT_PA ? "unmapped" : hex(pa[i])}\n`).join(""));
   });
 
 addScenarioOptions(program.command("crash-options"))
   .description("the upstream discussion's options for the crashkernel, side by side on one machine (--crash-strategy: the release's own and that one)")
-  .action((opts: ScenarioFlags) => {
+  .option("--json", "print the rows as JSON")
+  .addHelpText("after", '\nExample:\n  arm64-pgtable crash-options --memmap 32G@0x40000000 --kernel 6.1 --cmdline "rodata=on crashkernel=512M"')
+  .action((opts: ScenarioFlags & { json?: boolean }) => {
     const all = ["kernel", "blocks-then-split", "early-firmware", "assume-1g-dma"] as const;
     const strategies = opts.crashStrategy === undefined ? all : [...new Set(["kernel", opts.crashStrategy] as const)];
     const input = scenarioInput(opts);
     const notes: string[] = [];
     let unreserved = 0;
+    const json: object[] = [];
     const rows = strategies.map((strategy) => {
       const sc = runScenario({ ...input, crashStrategy: strategy });
       // The release's own row carries the notes about the inputs; the others add only their own.
@@ -118,6 +135,14 @@ addScenarioOptions(program.command("crash-options"))
       if (!sc.boot.crashkernel?.size) unreserved++;
       const s = summarize(sc.pt, sc.linear.start, sc.linear.end);
       const ck = sc.boot.crashkernel;
+      json.push({
+        strategy,
+        crashkernel: ck && ck.size > 0n ? { base: hex(ck.base), bytes: Number(ck.size) } : null,
+        tables: s.tables,
+        tableBytes: s.tableBytes,
+        descriptorsWritten: sc.pt.stats().descriptorsWritten,
+        leaves: s.leaves,
+      });
       return [
         strategy,
         ck && ck.size > 0n ? `${hex(ck.base)}+${ck.size >> 20n}M` : "none",
@@ -132,6 +157,10 @@ addScenarioOptions(program.command("crash-options"))
     }
     printNotes(notes);
     const head = ["strategy", "crashkernel", "PUD/PMD/PTE tables", "table memory", "descriptors written", "leaves"];
+    if (opts.json) {
+      emit(`${JSON.stringify(json)}\n`);
+      return;
+    }
     emit(`${columns([head, ...rows])}\n`);
   });
 
@@ -141,7 +170,9 @@ program
   .argument("<a>", "first dump")
   .argument("<b>", "second dump")
   .option("--all-sections", "compare the whole dumps, not only their Linear Mapping sections")
-  .action((a: string, b: string, opts: { allSections?: boolean }) => {
+  .option("--json", "print the differences as JSON")
+  .addHelpText("after", "\nExample:\n  arm64-pgtable diff real.txt predicted.txt   # exit 1 when they differ")
+  .action((a: string, b: string, opts: { allSections?: boolean; json?: boolean }) => {
     const read = (p: string) => {
       try {
         return parsePtdump(readInputText(p), basename(p));
@@ -160,7 +191,7 @@ program
       printNotes([la.note, lb.note].filter((n): n is string => n !== undefined).map((n) => `diff: ${n}`));
       d = diffPtdump(la.ranges, lb.ranges);
     }
-    emit(renderPtdumpDiff(d, { labels: [a, b] }));
+    emit(opts.json ? `${JSON.stringify(d, (_k, v) => (typeof v === "bigint" ? hex(v) : v))}\n` : renderPtdumpDiff(d, { labels: [a, b] }));
     process.exitCode = d.entries.length === 0 ? 0 : 1;
   });
 
