@@ -14,3 +14,8 @@ export { CORES, corePreset, type CorePreset } from "./tlb/cores.js";
 export { metrics, type TlbCounts, type TlbMetrics } from "./tlb/metrics.js";
 export { mappedRanges, runTlb, type TlbRunOptions, type TlbRunResult } from "./tlb/run.js";
 export { layOut, parseWorkload, type Workload, type WorkloadLayout } from "./tlb/workload.js";
+// The boot model, memory maps and ptdump (none of these load the sweep's plotting stack).
+export { runScenario, type Scenario, type ScenarioInput } from "./scenario.js";
+export * from "./memmap/index.js";
+export * from "./ptdump/index.js";
+export { summarize, scenarioJson } from "./report/summary.js";

@@ -6,9 +6,10 @@ import { availableParallelism } from "node:os";
 import cliProgress from "cli-progress";
 import { OutputFileError, makeDirs } from "../output-file.js";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_SIZES, LAYOUT_NAMES, POLICIES, runSweep, terminalTable, writeSweepReport } from "../sweep/index.js";
-import { describeSize } from "../sweep/checks.js";
-import type { LayoutName } from "../sweep/layouts.js";
+import { LAYOUT_NAMES, type LayoutName } from "../sweep/layouts.js";
+import { POLICIES } from "../sweep/policies.js";
+import { DEFAULT_SIZES } from "../sweep/sizes.js";
+import { UsageError } from "./scenario-options.js";
 import { formatSize, parseSize } from "../units.js";
 
 function list(value: string): string[] {
@@ -67,6 +68,18 @@ export function addSweepCommand(program: Command): void {
         if (e instanceof OutputFileError) throw new OutputFileError(opts.out, e.reason, "--out");
         throw e;
       }
+      // The sweep's own modules load the worker pool (piscina) and the plots (vega), optional packages
+      // that an install for the engine alone leaves out (npm install --omit=optional).
+      let sweep: typeof import("../sweep/index.js");
+      let describeSize: typeof import("../sweep/checks.js").describeSize;
+      try {
+        sweep = await import("../sweep/index.js");
+        describeSize = (await import("../sweep/checks.js")).describeSize;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw e;
+        throw new UsageError(`sweep needs the optional packages vega, vega-lite and piscina, not installed here (${(e as Error).message.split("\n")[0]}): npm install vega vega-lite piscina`);
+      }
+      const { runSweep, terminalTable, writeSweepReport } = sweep;
       const tty = process.stderr.isTTY === true;
       const total = opts.sizes.length * opts.layouts.length * opts.policies.length;
       const bar = tty
