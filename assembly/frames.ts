@@ -36,6 +36,16 @@ export const USAGE: usize = memory.data(5 * 8, 8);
 
 /** Wasm memory holds 65536 pages of 64 KiB: 4 GiB. */
 const MAX_BYTES: u64 = <u64>1 << 32;
+/** Bytes of wasm memory the host allows (setMemoryBudget); memory never grows past it. */
+export let memoryBudget: u64 = MAX_BYTES;
+/** The memory a refused reservation needed, in bytes (for the host's error). */
+export let neededBytes: u64 = 0;
+
+/** What memory may reach: the wasm32 limit or the host's budget, whichever is lower. */
+// @ts-ignore: decorator
+@inline function memoryLimit(): u64 {
+  return min(MAX_BYTES, memoryBudget);
+}
 /** Regions are whole wasm pages, so storage pages are aligned for every granule. */
 const REGION: u64 = 0x10000;
 /** Tag of an implicit record in a frame-map slot. */
@@ -169,7 +179,10 @@ export function usage(): usize {
 
 /** Makes wasm memory reach `bytes`; false (nothing changed) when it cannot. */
 function growTo(bytes: u64): bool {
-  if (bytes > MAX_BYTES) return false;
+  if (bytes > memoryLimit()) {
+    neededBytes = bytes;
+    return false;
+  }
   const pages = (bytes + 0xffff) >> 16;
   const have = <u64>memory.size();
   if (pages <= have) return true;
@@ -216,10 +229,13 @@ export function reserveFrames(frames: u64, pages: u64): bool {
   // What must be had, then slack within what wasm memory has left: the frame map doubles, page
   // extents grow by at least an eighth of what is in use, so that memory grows seldom (fresh memory
   // costs nothing until written, and memory.grow is slow).
-  const room = MAX_BYTES - memTop;
+  const room = memoryLimit() > memTop ? memoryLimit() - memTop : 0;
   const minMap = newCap == 0 ? 0 : roundRegion(needSlots << 3);
   const minExt = roundRegion(short << PAGE_SHIFT);
-  if (minMap + minExt > room) return false;
+  if (minMap + minExt > room) {
+    neededBytes = memTop + minMap + minExt;
+    return false;
+  }
   if (newCap != 0 && extCount + 1 > MAX_EXTENTS) return false;
   if (short != 0 && topExtent < 0 && extCount + 2 > MAX_EXTENTS) return false;
   // The map's slack takes at most half of the room left, which page extents may need later.
@@ -263,8 +279,11 @@ export function reserveFrames(frames: u64, pages: u64): bool {
 function reserveFixed(frames: u64): bool {
   const need = roundRegion(<u64>poolBase + (frames << PAGE_SHIFT));
   if (need <= memTop) return true;
-  if (need > MAX_BYTES) return false;
-  const slack = min(MAX_BYTES, roundRegion(memTop + max(memTop >> 3, <u64>1 << 20)));
+  if (need > memoryLimit()) {
+    neededBytes = need;
+    return false;
+  }
+  const slack = min(memoryLimit(), roundRegion(memTop + max(memTop >> 3, <u64>1 << 20)));
   if (slack > need && growTo(slack)) {
     memTop = slack;
     return true;

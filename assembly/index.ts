@@ -2,7 +2,7 @@
 // for TTBR1). No policy here: the host says which prot, which flags, which rules.
 import { configureGeometry } from "./geometry";
 import { safeRule } from "./descriptor";
-import { STATS, fillBytes, initFrames, recycleFrames, resetFrames, setLayout, usage } from "./frames";
+import { STATS, fillBytes, initFrames, memoryBudget, neededBytes, recycleFrames, resetFrames, setLayout, usage } from "./frames";
 import { implicitLeaves, mapRange, tableAttrs } from "./map";
 import { ERR } from "./status";
 import { RESULT, walkStrategy } from "./walk";
@@ -56,6 +56,19 @@ export function setWalkStrategy(strategy: u32): void {
 export function setImplicitLeaves(on: u32): void {
   implicitLeaves = on != 0;
   setLayout(on == 0);
+}
+
+/**
+ * Caps wasm memory at `bytes` (the host's budget): a call that would need more is refused before
+ * it writes anything (E_NOMEM), and neededBytesOf() says how much it needed.
+ */
+export function setMemoryBudget(bytes: u64): void {
+  memoryBudget = bytes;
+}
+
+/** The wasm memory, in bytes, that the last refused call needed. */
+export function neededBytesOf(): u64 {
+  return neededBytes;
 }
 
 /** Frees every table but the PGD and zeroes the counters. */

@@ -66,6 +66,8 @@ export interface ScenarioInput {
    * disposed): what the sweep does between points, so that memory is not faulted in again.
    */
   recycle?: WasmPageTable;
+  /** The wasm engine's memory budget in bytes (WasmPageTableOptions.memoryBudget; default: what is free). */
+  memoryBudget?: number;
   /** Notes the caller already has about its inputs (e.g. where the command line came from); kept first. */
   notes?: readonly string[];
 }
@@ -156,7 +158,8 @@ export function runScenario(input: ScenarioInput): Scenario {
       }
       if (given) return given;
       if (input.engine === "reference") return new ReferencePageTable(o);
-      return input.recycle ? WasmPageTable.recycled(input.recycle, o) : new WasmPageTable(o);
+      const options = { ...o, memoryBudget: input.memoryBudget };
+      return input.recycle ? WasmPageTable.recycled(input.recycle, options) : new WasmPageTable(options);
     },
   );
   const start = result.geometry.ttbr1Base;

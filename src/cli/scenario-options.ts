@@ -38,6 +38,7 @@ export interface ScenarioFlags {
   crashStrategy?: CrashStrategy;
   crashShrink?: string;
   engine: "wasm" | "reference";
+  memoryBudget?: string;
 }
 
 /** A usage error of the CLI: one line, exit code 2. */
@@ -68,7 +69,8 @@ export function addScenarioOptions(cmd: Command): Command {
     .addOption(new Option("--crash-strategy <how>", "crashkernel vs the linear map: as the kernel does, or an option of the upstream discussion").choices(["kernel", "blocks-then-split", "early-firmware", "assume-1g-dma"]))
     .option("--crash-shrink <size>", "write SIZE to /sys/kernel/kexec_crash_size after boot")
     .option("--dma-bits <bits>", "ZONE_DMA address bits from firmware (30 on a Raspberry Pi 4)", "32")
-    .addOption(new Option("--engine <engine>", "engine").choices(["wasm", "reference"]).default("wasm"));
+    .addOption(new Option("--engine <engine>", "engine").choices(["wasm", "reference"]).default("wasm"))
+    .option("--memory-budget <size>", "simulator memory the build may use, e.g. 512M (default: what the machine has free); more fails before it is taken");
 }
 
 function readInput(path: string, what: string): string {
@@ -164,6 +166,15 @@ export function scenarioInput(f: ScenarioFlags): ScenarioInput {
       throw new UsageError(`--kaslr-offset ${f.kaslrOffset}: ${(e as Error).message}`);
     }
   }
+  let memoryBudget: number | undefined;
+  if (f.memoryBudget !== undefined) {
+    try {
+      memoryBudget = Number(parseSize(f.memoryBudget));
+    } catch (e) {
+      throw new UsageError(`--memory-budget ${f.memoryBudget}: ${(e as Error).message}`);
+    }
+    if (memoryBudget === 0) throw new UsageError(`--memory-budget ${f.memoryBudget}: must be above 0`);
+  }
   const kernelLayout = f.kernelSymbols ? parseKernelSymbols(readInput(f.kernelSymbols, "--kernel-symbols"), basename(f.kernelSymbols)) : undefined;
   return {
     memmap,
@@ -182,5 +193,6 @@ export function scenarioInput(f: ScenarioFlags): ScenarioInput {
     cpu: f.cpuLpa2 || f.cpuLva ? { lpa2: f.cpuLpa2 ?? false, lva: f.cpuLva ?? false } : undefined,
     zoneDmaBits: dmaBits,
     engine: f.engine,
+    memoryBudget,
   };
 }

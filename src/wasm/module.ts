@@ -11,6 +11,8 @@ export interface EngineExports {
   SCRATCH_BYTES: WebAssembly.Global;
   init(pageShift: number, vaBits: number, tableAttrs: bigint, rule: number): number;
   reset(): void;
+  setMemoryBudget(bytes: bigint): void;
+  neededBytesOf(): bigint;
   recycle(pageShift: number, vaBits: number, tableAttrs: bigint, rule: number): number;
   setWalkStrategy(strategy: number): void;
   setImplicitLeaves(on: number): void;
@@ -47,6 +49,15 @@ function wasmPath(): string {
     dir = dirname(dir);
   }
   throw new Error("build/pgtable.wasm not found: run `npm run build` first");
+}
+
+/**
+ * Use this engine instead of reading build/pgtable.wasm: a compiled module, or the file's bytes.
+ * For hosts without a file system (a browser fetches the file itself); call it before the first
+ * page table is made. Node needs no call.
+ */
+export function useEngineModule(engine: WebAssembly.Module | BufferSource): void {
+  compiled = engine instanceof WebAssembly.Module ? engine : new WebAssembly.Module(engine);
 }
 
 /** The compiled engine module. */

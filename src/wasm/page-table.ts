@@ -5,6 +5,7 @@
  */
 import {
   BlockMappingError,
+  InvalidArgumentError,
   EngineTrapError,
   EngineUnusableError,
   NotMappedError,
@@ -64,6 +65,21 @@ export interface WasmPageTableOptions extends PageTableOptions {
    * page-granular map fits). False stores every table as a real page, like the kernel.
    */
   implicitLeaves?: boolean;
+  /**
+   * Bytes of wasm memory this table may use (default: its memory now plus what the machine has free,
+   * `os.freemem()`, when it is made). A call that would need more fails with an OutOfMemoryError
+   * saying how much it needs, before it changes anything.
+   */
+  memoryBudget?: number;
+}
+
+/**
+ * What the machine has free, in bytes: os.freemem() in Node (found through process.getBuiltinModule,
+ * so that this module loads in a browser too, where the answer is the wasm32 limit, 4 GiB).
+ */
+function freeMemory(): number {
+  const os = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.("node:os") as { freemem(): number } | undefined;
+  return os ? os.freemem() : 2 ** 32;
 }
 
 /** The WebAssembly engine behind the PageTableEngine interface. */
@@ -71,6 +87,7 @@ export class WasmPageTable implements PageTableEngine {
   readonly geometry: Geometry;
   #x: EngineExports | undefined;
   #unusable: string | undefined;
+  #budget = 0;
 
   /** A new table with only its PGD. `engine` replaces the wasm instance (for tests of trap handling). */
   constructor(options: WasmPageTableOptions = {}, engine?: EngineExports, recycled = false) {
@@ -80,6 +97,10 @@ export class WasmPageTable implements PageTableEngine {
     const rule = safeRule === "v7.3" ? 2 : safeRule === "v6.12" ? 1 : 0;
     const rc = recycled ? this.#x.recycle(g.pageShift, g.vaBits, tableAttrs, rule) : this.#x.init(g.pageShift, g.vaBits, tableAttrs, rule);
     if (options.implicitLeaves === false) this.#x.setImplicitLeaves(0);
+    const budget = options.memoryBudget ?? this.#x.memory.buffer.byteLength + freeMemory();
+    if (!(budget > 0) || !Number.isFinite(budget)) throw new InvalidArgumentError("memoryBudget", `${budget} is not a number of bytes above 0`);
+    this.#budget = Math.floor(budget);
+    this.#x.setMemoryBudget(BigInt(this.#budget));
     if (rc !== 0) throw new OutOfMemoryError(1, "wasm memory could not hold the PGD");
   }
 
@@ -149,8 +170,14 @@ export class WasmPageTable implements PageTableEngine {
         return new BlockMappingError(va, level, e[2], BLOCK_KINDS[Number(e[4])] ?? "block");
       case E_NOT_MAPPED:
         return new NotMappedError(va, level);
-      case E_NOMEM:
-        return new OutOfMemoryError(Number(e[3]), "wasm32 memory holds at most 4 GiB");
+      case E_NOMEM: {
+        const needed = Number(x.neededBytesOf());
+        const mib = (b: number) => `${Math.ceil(b / 2 ** 20)} MiB`;
+        return new OutOfMemoryError(
+          Number(e[3]),
+          needed > 2 ** 32 ? `needs ${mib(needed)} of wasm memory; wasm32 memory holds at most 4 GiB` : `needs ${mib(needed)} of wasm memory; the budget is ${mib(this.#budget)} (memoryBudget, --memory-budget)`,
+        );
+      }
       default:
         return new EngineTrapError(`unknown engine status ${status}`);
     }
