@@ -50,11 +50,15 @@ export const PMD_TABLE_AP = 3n << 61n;
 /** The hierarchical attribute bits of a table descriptor (59-62). */
 export const TABLE_ATTR_MASK = PMD_TABLE_PXN | PMD_TABLE_UXN | PMD_TABLE_AP;
 
-/** Memory types: the MAIR indices arm64 Linux uses since v5.10. */
+/** Memory type MT_NORMAL: its MAIR index since v5.10 (normal write-back memory). */
 export const MT_NORMAL = 0n;
+/** Memory type MT_NORMAL_TAGGED (MTE-tagged normal memory): its MAIR index. */
 export const MT_NORMAL_TAGGED = 1n;
+/** Memory type MT_NORMAL_NC (normal non-cacheable): its MAIR index. */
 export const MT_NORMAL_NC = 2n;
+/** Memory type MT_DEVICE_nGnRnE (strongly ordered device memory): its MAIR index. */
 export const MT_DEVICE_nGnRnE = 3n;
+/** Memory type MT_DEVICE_nGnRE (device memory, early write acknowledgement): its MAIR index. */
 export const MT_DEVICE_nGnRE = 4n;
 
 /** AttrIndx field for a memory type. */
@@ -97,9 +101,11 @@ export function pageKernelRO(opts: KernelProtOptions = {}): bigint {
   return (pageKernel(opts) & ~PTE_WRITE) | PTE_RDONLY;
 }
 
-/** Map flags, with the kernel's values (`arch/arm64/mm/mmu.c`). */
+/** Map flag, the kernel's value (`arch/arm64/mm/mmu.c`): no block descriptors, pages only. */
 export const NO_BLOCK_MAPPINGS = 1 << 0;
+/** Map flag, the kernel's value: no contiguous hint (PTE_CONT) on any entry. */
 export const NO_CONT_MAPPINGS = 1 << 1;
+/** Map flag, the kernel's value: new table descriptors carry PXNTable. */
 export const NO_EXEC_MAPPINGS = 1 << 2;
 /** Every map flag the engine knows. */
 export const MAP_FLAGS_MASK = NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS | NO_EXEC_MAPPINGS;
