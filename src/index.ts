@@ -19,3 +19,4 @@ export { runScenario, type Scenario, type ScenarioInput } from "./scenario.js";
 export * from "./memmap/index.js";
 export * from "./ptdump/index.js";
 export { summarize, scenarioJson } from "./report/summary.js";
+export { checkInvariants, type InvariantCounts, type InvariantKind, type InvariantOptions, type InvariantProblem, type InvariantReport } from "./check.js";

@@ -12,6 +12,7 @@ import { type ScenarioFlags, addScenarioOptions, scenarioInput } from "./scenari
 export function addExplainCommand(program: Command): void {
   addScenarioOptions(program.command("explain"))
     .description("why each range of the linear map is mapped the way it is: the flag, the rule and its commit")
+    .addHelpText("after", '\nExample:\n  arm64-pgtable explain --memmap 32G@0x80000000 --kernel 6.18 --cmdline "crashkernel=512M"')
     .option("--json", "print the explanation as JSON")
     .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
     .action((opts: ScenarioFlags & { json?: boolean; output?: string }) => {

@@ -402,6 +402,7 @@ export function addHostCommand(program: Command): void {
   program
     .command("host")
     .description("on a running arm64 machine: predict its linear map from /proc and /boot, compare it with the real kernel_page_tables (exit 1 when they differ) and print the costs")
+    .addHelpText("after", "\nExample (as root on the machine):\n  arm64-pgtable host --json")
     .option("--root <dir>", "read /proc, /sys and /boot under DIR (a copy of a machine's files)", "/")
     .option("--json", "print the prediction, the diff, the costs and the notes as JSON")
     .option("-o, --output <file>", "write to a file (atomically) instead of stdout")

@@ -67,6 +67,7 @@ program
 
 addScenarioOptions(program.command("ptdump"))
   .description("print the Linear Mapping section of /sys/kernel/debug/kernel_page_tables as the kernel would")
+  .addHelpText("after", '\nExample:\n  arm64-pgtable ptdump --memmap /proc/iomem --kernel 6.1.192 --cmdline "$(cat /proc/cmdline)" -o predicted.txt')
   .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
   .action((opts: ScenarioFlags & { output?: string }) => {
     const sc = runScenario(scenarioInput(opts));
@@ -76,6 +77,7 @@ addScenarioOptions(program.command("ptdump"))
 
 addScenarioOptions(program.command("summary"))
   .description("table pages, leaves by size and bytes mapped by the linear map")
+  .addHelpText("after", '\nExample:\n  arm64-pgtable summary --memmap 8G@0x40000000 --kernel 5.15 --cmdline "rodata=on crashkernel=256M" --json')
   .option("--json", "print the JSON summary")
   .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
   .action((opts: ScenarioFlags & { json?: boolean; output?: string }) => {
@@ -199,6 +201,7 @@ program
 (await import("./explain.js")).addExplainCommand(program);
 (await import("./host.js")).addHostCommand(program);
 (await import("./tlb.js")).addTlbCommand(program);
+(await import("./check.js")).addCheckCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -55,6 +55,7 @@ export function addSweepCommand(program: Command): void {
   program
     .command("sweep")
     .description("the cost of the linear map against memory size (1G to 64T x4), per layout and policy; writes report/")
+    .addHelpText("after", "\nExample:\n  arm64-pgtable sweep --sizes 1G,64G,4T --layouts one-bank --policies blocks,pages --out report")
     .addOption(new Option("--sizes <list>", "RAM sizes, comma-separated (e.g. 1G,16G,1T)").argParser(sizesArg).default([...DEFAULT_SIZES], DEFAULT_SIZES.map(formatSize).join(",")))
     .addOption(new Option("--layouts <list>", `layouts: ${LAYOUT_NAMES.join(", ")}`).argParser(oneOf(LAYOUT_NAMES, "layout")).default([...LAYOUT_NAMES], "all"))
     .addOption(new Option("--policies <list>", `policies: ${POLICIES.map((p) => p.name).join(", ")}`).argParser(oneOf(POLICIES.map((p) => p.name), "policy")).default(POLICIES.map((p) => p.name), "all"))
