@@ -4,6 +4,7 @@
  * change the linear map are accepted and ignored; anything else is an error, so that a misspelt
  * option is not silently dropped.
  */
+import { oneLine } from "../memmap/errors.js";
 
 /** What the command line says. Undefined fields were not given. */
 export interface Cmdline {
@@ -28,7 +29,7 @@ export interface Cmdline {
 /** A command-line parameter the model cannot take; the message is one line. */
 export class CmdlineError extends Error {
   constructor(param: string, reason: string) {
-    super(`--cmdline: ${param}: ${reason}`);
+    super(oneLine(`--cmdline: ${param}: ${reason}`));
     this.name = "CmdlineError";
   }
 }

@@ -3,6 +3,7 @@
  * /boot/config-$(uname -r) holds). Without one, the arm64 Kconfig defaults as arm64's defconfig
  * leaves them (arch/arm64/Kconfig, lib/Kconfig.kfence: 6.1 and 6.12 agree on these).
  */
+import { oneLine } from "../memmap/errors.js";
 
 /** The options that shape the linear map. */
 export interface KernelConfig {
@@ -65,9 +66,17 @@ export const DEFAULT_CONFIG: Readonly<KernelConfig> = {
 
 /** A .config line that is neither an option nor a comment; the message is `file:line: reason`. */
 export class ConfigError extends Error {
+  readonly source: string;
+  /** 1-based. */
+  readonly line: number;
+  readonly reason: string;
   constructor(source: string, line: number, reason: string) {
-    super(`${source}:${line}: ${reason}`);
+    const why = oneLine(reason);
+    super(`${oneLine(source)}:${line}: ${why}`);
     this.name = "ConfigError";
+    this.source = source;
+    this.line = line;
+    this.reason = why;
   }
 }
 

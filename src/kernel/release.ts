@@ -3,6 +3,7 @@
  * the Debian/Ubuntu ABI names 6.1.0-56-arm64 and 6.8.0-49-generic), as a line (6.1, 6.18), or from
  * the text of /proc/version, which names the stable release the ABI names hide.
  */
+import { oneLine } from "../memmap/errors.js";
 
 /** A parsed release; `patch` is undefined for a bare major.minor line (its latest stable release). */
 export interface KernelRelease {
@@ -20,7 +21,7 @@ export interface KernelRelease {
 /** Thrown for a release the project does not model; `message` is one line. */
 export class UnknownKernelError extends RangeError {
   constructor(text: string, reason: string) {
-    super(`--kernel ${text}: ${reason}`);
+    super(oneLine(`--kernel ${text}: ${reason}`));
     this.name = "UnknownKernelError";
   }
 }
@@ -36,6 +37,13 @@ const NEWEST = [7, 3];
  */
 const ABI = /^(\d+)\.(\d+)\.0-(\d+)(?:-[A-Za-z][\w.+~-]*)?$/;
 
+/** A version number of `text` (digits), refused when too large to be one (99999999999999999999). */
+function num(text: string, digits: string): number {
+  const n = Number(digits);
+  if (!Number.isSafeInteger(n)) throw new UnknownKernelError(text, `version number ${digits.length > 12 ? `${digits.slice(0, 12)}...` : digits} is too large`);
+  return n;
+}
+
 /**
  * Reads a release without checking the modelled range: "6.1.192", "v6.15-rc1", "7.0",
  * "6.12.117+deb13-arm64", "6.11.4-301.fc41.aarch64", "6.1.0-56-arm64" (a line, patch assumed).
@@ -47,8 +55,8 @@ export function readRelease(text: string): KernelRelease {
   if (abi) {
     const line = `${abi[1]}.${abi[2]}`;
     return {
-      major: Number(abi[1]),
-      minor: Number(abi[2]),
+      major: num(text, abi[1]),
+      minor: num(text, abi[2]),
       patch: undefined,
       text,
       patchAssumed: true,
@@ -59,7 +67,7 @@ export function readRelease(text: string): KernelRelease {
   // X.Y, X.Y.Z, then a local version: -rcN, -1-arm64, +deb13-arm64, -301.fc41.aarch64, ~bpo12+1.
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~_][\w.+~-]*)?$/.exec(t);
   if (!m) throw new UnknownKernelError(text, "not a kernel release (examples: 6.1, 6.1.192, 6.12.117+deb13-arm64, 6.8.0-49-generic)");
-  return { major: Number(m[1]), minor: Number(m[2]), patch: m[3] === undefined ? undefined : Number(m[3]), text };
+  return { major: num(text, m[1]), minor: num(text, m[2]), patch: m[3] === undefined ? undefined : num(text, m[3]), text };
 }
 
 /** Whether the release lies within the modelled lines (5.10 to 6.18). */
@@ -99,7 +107,7 @@ export function parseKernelVersionText(text: string): KernelRelease {
   if (!found) {
     return { ...r, note: `${r.note!.replace(/; give \/proc\/version.*$/, "")}; the /proc/version text names no Debian or Ubuntu upstream version` };
   }
-  const [major, minor, patch] = [Number(found[1]), Number(found[2]), Number(found[3])];
+  const [major, minor, patch] = [num(lv[1], found[1]), num(lv[1], found[2]), num(lv[1], found[3])];
   const what = deb ? `Debian package version ${deb[0].slice(deb[0].indexOf("Debian ") + "Debian ".length)}` : `Ubuntu upstream version ${major}.${minor}.${patch}`;
   if (major !== r.major || minor !== r.minor) {
     throw new UnknownKernelError(lv[1], `/proc/version names ${what}, which is not on the ${r.major}.${r.minor} line`);

@@ -32,8 +32,9 @@ function nodeRange(ctx: ParseContext, line: number, nid: number, rest: string): 
 export function parseBootlog(text: string, ctx: ParseContext): MemoryMap {
   const d = emptyDraft();
   let header = 0;
-  text.split("\n").forEach((raw, i) => {
+  text.split("\n").forEach((l, i) => {
     const line = i + 1;
+    const raw = l.endsWith("\r") ? l.slice(0, -1) : l; // a log saved with CRLF (a serial console's)
     if (raw.includes(HEADER)) {
       if (header > 0) fail(ctx, line, `a second "${HEADER}" header (the first is at line ${header}): one boot per input`);
       header = line;
@@ -41,7 +42,10 @@ export function parseBootlog(text: string, ctx: ParseContext): MemoryMap {
     }
     const m = NODE.exec(raw);
     if (!m) return;
-    const e = nodeRange(ctx, line, Number(m[1]), m[2]);
+    const nid = Number(m[1]);
+    // arm64's NODES_SHIFT is at most 10 (arch/arm64/Kconfig): node numbers run from 0 to 1023.
+    if (nid > 1023) fail(ctx, line, `node ${m[1].length > 12 ? `${m[1].slice(0, 12)}...` : m[1]} is not a NUMA node number (0 to 1023)`);
+    const e = nodeRange(ctx, line, nid, m[2]);
     const prev = d.memory[d.memory.length - 1];
     if (prev && e.base < prev.base) fail(ctx, line, `${fmt(e)} starts below ${fmt(prev)} at line ${prev.line}: ranges must be sorted`);
     if (prev && e.base < prev.base + prev.size) fail(ctx, line, `${fmt(e)} overlaps ${fmt(prev)} at line ${prev.line}`);

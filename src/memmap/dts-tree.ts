@@ -44,6 +44,12 @@ export class DtsSyntaxError extends Error {
 }
 
 const NAME = /[A-Za-z0-9,._+*#?@-]/;
+
+/**
+ * How deep nodes may nest below the root. Real trees go a few levels deep; the bound keeps the
+ * recursive reader off the stack limit (a RangeError from deep inside) on input such as `a{a{a{…`.
+ */
+export const MAX_DTS_DEPTH = 64;
 const UNSUPPORTED: Record<string, string> = {
   "/include/": "/include/ is not supported: pass the preprocessed source (dtc -E or cpp) as one file",
   "/delete-node/": "/delete-node/ is not supported",
@@ -199,8 +205,9 @@ function merge(dst: DtNode, src: DtNode): void {
   }
 }
 
-/** Reads `{ … }` after a node name; the cursor is on `{`. */
-function body(r: Reader, node: DtNode): void {
+/** Reads `{ … }` after a node name; the cursor is on `{`. `depth` is the node's (the root's is 0). */
+function body(r: Reader, node: DtNode, depth: number): void {
+  if (depth > MAX_DTS_DEPTH) r.error(`node ${node.name} is nested more than ${MAX_DTS_DEPTH} deep`);
   r.expect("{", `to open node ${node.name}`);
   for (;;) {
     const c = r.peek();
@@ -223,7 +230,7 @@ function body(r: Reader, node: DtNode): void {
     const next = r.peek();
     if (next === "{") {
       const child = newNode(name, line);
-      body(r, child);
+      body(r, child, depth + 1);
       const same = node.children.find((x) => x.name === name);
       if (same) merge(same, child);
       else node.children.push(child);
@@ -273,7 +280,7 @@ export function parseDtsTree(text: string): DtSource {
     } else {
       r.pos++; // the root "/"
       const n = newNode("/", line);
-      body(r, n);
+      body(r, n, 0);
       merge(root, n);
       if (roots++ === 0) (root as { line: number }).line = line;
     }

@@ -58,7 +58,7 @@ export function parseIomem(text: string, ctx: ParseContext): MemoryMap {
   let ram = 0;
   text.split("\n").forEach((raw, i) => {
     const line = i + 1;
-    const t = raw.replace(/\s+$/, "");
+    const t = raw.trimEnd(); // not /\s+$/, which is quadratic in a run of blanks before other text
     if (t === "") return;
     const m = /^( *)([^\s-]+)-(\S+) : (.+)$/.exec(t);
     if (!m) fail(ctx, line, `not a /proc/iomem line: ${quote(t)}`);

@@ -26,6 +26,15 @@ export function jsonPath(keys: readonly PropertyKey[]): string {
   return s;
 }
 
+/**
+ * How deep arrays and objects may nest. A memory map needs 3 levels; the bound keeps a recursive
+ * reader off the stack limit (a RangeError from deep inside) on input such as 30,000 `[`.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+const LITERAL = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+
 /** Parses JSON text, recording the line of each value. */
 export function parseJsonWithLines(text: string): LocatedJson {
   let pos = 0;
@@ -39,15 +48,17 @@ export function parseJsonWithLines(text: string): LocatedJson {
   };
   const found = () => (pos >= text.length ? "end of input" : JSON.stringify(text[pos]));
   const str = (): string => {
-    const m = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(text.slice(pos));
+    STRING.lastIndex = pos;
+    const m = STRING.exec(text);
     if (!m) error(text[pos] === '"' ? "bad string" : `expected a string, found ${found()}`);
     pos += m![0].length;
     return JSON.parse(m![0]) as string;
   };
   const value = (keys: PropertyKey[]): unknown => {
     ws();
-    lines.set(jsonPath(keys), line);
     const c = text[pos];
+    if ((c === "{" || c === "[") && keys.length >= MAX_JSON_DEPTH) error(`arrays and objects nested more than ${MAX_JSON_DEPTH} deep`);
+    lines.set(jsonPath(keys), line);
     if (c === "{") {
       pos++;
       const obj: Record<string, unknown> = {};
@@ -60,7 +71,8 @@ export function parseJsonWithLines(text: string): LocatedJson {
         ws();
         if (text[pos] !== ":") error(`expected ":" after "${k}", found ${found()}`);
         pos++;
-        obj[k] = value([...keys, k]);
+        // Defined, not assigned: a "__proto__" key is a key like any other (an unknown one), not the prototype.
+        Object.defineProperty(obj, k, { value: value([...keys, k]), enumerable: true, writable: true, configurable: true });
         ws();
         if (text[pos] === ",") pos++;
         else if (text[pos] === "}") return pos++, obj;
@@ -81,7 +93,8 @@ export function parseJsonWithLines(text: string): LocatedJson {
       }
     }
     if (c === '"') return str();
-    const m = /^(?:-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(pos, pos + 400));
+    LITERAL.lastIndex = pos;
+    const m = LITERAL.exec(text);
     if (!m) return error(`unexpected ${found()}`);
     pos += m[0].length;
     return JSON.parse(m[0]) as unknown;

@@ -35,7 +35,9 @@ export function detectFormat(text: string): MemoryMapFormat | undefined {
   if (lines.length === 0) return undefined;
   const first = lines[0].trim();
   if (first.startsWith("{")) return "json";
-  if (/\/dts-v1\/|^\s*\/\s*\{|^\s*\/(memreserve|include)\//m.test(text)) return "dts";
+  // [^\S\n\r\u2028\u2029]: blanks that do not end a line. A leading \s* under the m flag would run on
+  // across blank lines from every line start: quadratic in a run of them.
+  if (/\/dts-v1\/|^[^\S\n\r\u2028\u2029]*\/\s*\{|^[^\S\n\r\u2028\u2029]*\/(memreserve|include)\//m.test(text)) return "dts";
   if (/^ *[0-9a-zA-Z]+-[0-9a-zA-Z]+\s*:/.test(lines[0])) return "iomem";
   if (/Early memory node ranges|(?:^|[\s\]:])node\s+\d+:/m.test(text)) return "bootlog";
   if (lines.length === 1 && /^[^\s@]+@/.test(first)) return "shorthand";

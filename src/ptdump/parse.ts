@@ -58,7 +58,8 @@ export interface ParsedPtdump {
 
 const TOP = 1n << 64n;
 const MARKER = /^---\[ (.*) \]---$/;
-const RANGE = /^0x(\S*)-0x(\S*) {3}( *)(\S+) (\S+)(.*)$/;
+// The start stops at the first "-": with \S* there a line of many "-0x" took time quadratic in its length.
+const RANGE = /^0x([^\s-]*)-0x(\S*) {3}( *)(\S+) (\S+)(.*)$/;
 const HEX16 = /^[0-9a-f]{16}$/;
 const MEM_TYPE = /^(MEM|DEVICE)\//;
 const hex = (v: bigint): string => `0x${BigInt.asUintN(64, v).toString(16).padStart(16, "0")}`;

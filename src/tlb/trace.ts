@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { extname } from "node:path";
 import { InvalidArgumentError } from "../errors.js";
+import { oneLine } from "../memmap/errors.js";
 
 export type TraceFormat = "text" | "raw";
 
@@ -83,7 +84,7 @@ export function streamTrace(
         line++;
         const t = raw.trim();
         if (t === "" || t.startsWith("#")) continue;
-        if (!/^(0x)?[0-9a-f]{1,16}$/i.test(t)) throw new InvalidArgumentError(what, `line ${line}: "${t.slice(0, 40)}" is not a hex VA`);
+        if (!/^(0x)?[0-9a-f]{1,16}$/i.test(t)) throw new InvalidArgumentError(what, `line ${line}: ${oneLine(JSON.stringify(t.slice(0, 40)))} is not a hex VA`);
         out[k++] = BigInt(t.startsWith("0x") || t.startsWith("0X") ? t : `0x${t}`);
         if (k === out.length || delivered + k >= limit) {
           sink.values(out.subarray(0, k));

@@ -5,6 +5,7 @@
  * layout here feeds both the wasm generator (assembly/workload.ts) and the reference one below.
  */
 import { InvalidArgumentError } from "../errors.js";
+import { oneLine } from "../memmap/errors.js";
 import { SplitMix64 } from "../reference/rng.js";
 import { formatSize, parseSize } from "../units.js";
 
@@ -33,18 +34,19 @@ export const MAX_COMPONENTS = 8;
 
 function parseRegion(text: string, spec: string): Region {
   const m = /^([^@]+)(?:@(.+))?$/.exec(text);
-  if (!m) throw new InvalidArgumentError("workload", `"${spec}": "${text}" is not SIZE[@OFFSET]`);
+  if (!m) throw new InvalidArgumentError("workload", `"${spec}": "${oneLine(text)}" is not SIZE[@OFFSET]`);
   const length = parseSize(m[1]);
   const offset = m[2] === undefined ? 0n : parseSize(m[2]);
   if (length === 0n) throw new InvalidArgumentError("workload", `"${spec}": a region of 0 bytes`);
   return { offset, length };
 }
 
+/** `spec` is the whole spec as messages show it. */
 function parseComponent(text: string, spec: string): Component {
   const [kind, ...args] = text.split(":");
   const region = (i: number) => (args[i] === undefined ? undefined : parseRegion(args[i], spec));
   const tooMany = (n: number) => {
-    if (args.length > n) throw new InvalidArgumentError("workload", `"${spec}": ${kind} takes at most ${n} argument(s)`);
+    if (args.length > n) throw new InvalidArgumentError("workload", `"${spec}": ${oneLine(kind)} takes at most ${n} argument(s)`);
   };
   try {
     switch (kind) {
@@ -68,7 +70,7 @@ function parseComponent(text: string, spec: string): Component {
         return { kind, s, region: region(1) };
       }
       default:
-        throw new InvalidArgumentError("workload", `"${spec}": "${kind}" is not a workload (uniform, ws:SIZE[@OFFSET], seq[:STRIDE[:SIZE@OFFSET]], zipf:S[:SIZE@OFFSET], mix:W*A+W*B, trace:FILE)`);
+        throw new InvalidArgumentError("workload", `"${spec}": "${oneLine(kind)}" is not a workload (uniform, ws:SIZE[@OFFSET], seq[:STRIDE[:SIZE@OFFSET]], zipf:S[:SIZE@OFFSET], mix:W*A+W*B, trace:FILE)`);
     }
   } catch (e) {
     if (e instanceof RangeError) throw new InvalidArgumentError("workload", `"${spec}": ${e.message}`);
@@ -79,17 +81,20 @@ function parseComponent(text: string, spec: string): Component {
 /** Parses a workload spec (not `trace:`, which the runner streams); throws an InvalidArgumentError. */
 export function parseWorkload(spec: string): Workload {
   const text = spec.trim();
-  if (!text.startsWith("mix:")) return { spec: text, parts: [{ weight: 1, component: parseComponent(text, spec) }] };
+  const shown = oneLine(spec); // the spec as messages quote it: one line whatever it holds
+  if (!text.startsWith("mix:")) return { spec: text, parts: [{ weight: 1, component: parseComponent(text, shown) }] };
   const parts = text
     .slice(4)
     .split("+")
     .map((p) => {
       const m = /^([0-9.]+)\*(.+)$/.exec(p.trim());
       const weight = m ? Number(m[1]) : NaN;
-      if (!m || !(weight > 0)) throw new InvalidArgumentError("workload", `"${spec}": each part of a mix is WEIGHT*WORKLOAD with a weight above 0, not "${p}"`);
-      return { weight, component: parseComponent(m[2], spec) };
+      if (!m || !(weight > 0) || !Number.isFinite(weight)) {
+        throw new InvalidArgumentError("workload", `"${shown}": each part of a mix is WEIGHT*WORKLOAD with a finite weight above 0, not "${oneLine(p)}"`);
+      }
+      return { weight, component: parseComponent(m[2], shown) };
     });
-  if (parts.length > MAX_COMPONENTS) throw new InvalidArgumentError("workload", `"${spec}": at most ${MAX_COMPONENTS} parts`);
+  if (parts.length > MAX_COMPONENTS) throw new InvalidArgumentError("workload", `"${shown}": at most ${MAX_COMPONENTS} parts`);
   return { spec: text, parts };
 }
 
@@ -137,10 +142,10 @@ export function layOut(w: Workload, ranges: { va: bigint; length: bigint }[], se
     const c = p.component;
     const region = c.region ?? { offset: 0n, length: total };
     if (region.offset + region.length > total) {
-      throw new InvalidArgumentError("workload", `"${w.spec}": region ${formatSize(region.length)}@${formatSize(region.offset)} lies beyond the ${formatSize(total)} mapped`);
+      throw new InvalidArgumentError("workload", `"${oneLine(w.spec)}": region ${formatSize(region.length)}@${formatSize(region.offset)} lies beyond the ${formatSize(total)} mapped`);
     }
     const items = region.length / ZIPF_ITEM;
-    if (c.kind === "zipf" && items === 0n) throw new InvalidArgumentError("workload", `"${w.spec}": a Zipf region needs at least one 4K item`);
+    if (c.kind === "zipf" && items === 0n) throw new InvalidArgumentError("workload", `"${oneLine(w.spec)}": a Zipf region needs at least one 4K item`);
     const threshold = i === w.parts.length - 1 ? (1n << 64n) - 1n : BigInt(Math.floor((cumulative / sum) * 2 ** 53)) << 11n;
     return {
       kind: c.kind === "uniform" ? (0 as const) : c.kind === "seq" ? (1 as const) : (2 as const),
