@@ -76,6 +76,7 @@ describe("arm64-pgtable tlb", () => {
       [["--workload", `trace:${join(dir, "missing.txt")}`], /missing\.txt: no such file/],
       [["--accesses", "0"], /--accesses/],
       [["--latency", "l3=4"], /no level "l3"/],
+      [["--trace-format", "raw"], /--trace-format raw: applies to a trace:FILE workload only/],
     ];
     for (const [args, message] of cases) {
       const r = run("tlb", ...MACHINE, ...args, "-o", out);

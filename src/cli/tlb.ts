@@ -97,6 +97,9 @@ export function addTlbCommand(program: Command): void {
     .option("-o, --output <file>", "write to a file (atomically) instead of stdout")
     .addHelpText("after", "\nExample:\n  arm64-pgtable tlb --memmap 64G@0x80000000 --core neoverse-n1 --workload zipf:1.1 --accesses 1e7 --compare-policies")
     .action((opts: TlbFlags) => {
+      if (opts.traceFormat !== undefined && !opts.workload.startsWith("trace:")) {
+        throw new UsageError(`--trace-format ${opts.traceFormat}: applies to a trace:FILE workload only, not to "${opts.workload}"`);
+      }
       const preset = corePreset(opts.core);
       const config = withLatencies(preset.config, opts.latency);
       const input = scenarioInput(opts);
