@@ -49,3 +49,14 @@ describe("--json", () => {
     expect(d.entries[0]).toMatchObject({ start: "0xffff000000000000", a: { level: "PMD" }, b: { level: "PTE" } });
   });
 });
+
+describe("summary with five levels", () => {
+  it("counts the P4D table below the PGD (4K pages, 52-bit VAs with LPA2)", () => {
+    const r = run("summary", "--memmap", "8G@0x40000000", "--kernel", "6.12", "--va-bits", "52", "--cpu-lpa2", "--json");
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    // One P4D and one PUD table for the linear map's first 256 TiB; 8 PMD tables for 8 GiB.
+    expect([s.tables.p4d, s.tables.pud, s.tables.pmd]).toEqual([1, 1, 8]);
+    expect(s.tableBytes).toBe((s.tables.p4d + s.tables.pud + s.tables.pmd + s.tables.pte) * 4096);
+  });
+});

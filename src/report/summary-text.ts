@@ -22,7 +22,7 @@ export function summaryLines(kernel: string, sc: Scenario, s: LinearMapSummary):
     ...(low ? [`  crashkernel low memory reserved: ${hex(low.base)} - ${hex(low.base + low.size)} (${low.size >> 20n} MB)`] : []),
     ...(b.kfencePool ? [`  KFENCE pool at ${hex(b.kfencePool.base)} (${b.kfencePool.size >> 10n} KiB)`] : []),
     ...(b.failure ? [`  after boot: ${b.failure.message}`] : []),
-    `tables: ${s.tables.pud} PUD, ${s.tables.pmd} PMD, ${s.tables.pte} PTE = ${s.tableBytes} bytes`,
+    `tables: ${s.tables.p4d !== undefined ? `${s.tables.p4d} P4D, ` : ""}${s.tables.pud} PUD, ${s.tables.pmd} PMD, ${s.tables.pte} PTE = ${s.tableBytes} bytes`,
     `leaves: ${leavesText(s, b.geometry)}`,
     `mapped: ${s.mappedBytes} bytes`,
   ];

@@ -4,8 +4,8 @@ import type { PageTableEngine } from "../types.js";
 
 /** `summary --json`: what the kernel spent on the linear map's tables and how it mapped memory. */
 export interface LinearMapSummary {
-  /** Table pages below the PGD, by level. */
-  tables: { pud: number; pmd: number; pte: number };
+  /** Table pages below the PGD, by level (P4D tables only with five levels: 4K pages, 52-bit VAs). */
+  tables: { p4d?: number; pud: number; pmd: number; pte: number };
   /** Their bytes (the PGD page not counted). */
   tableBytes: number;
   /** Valid leaf entries; cont counts are entries that carry the CONT bit. */
@@ -18,13 +18,13 @@ export interface LinearMapSummary {
 export function summarize(pt: PageTableEngine, start: bigint, end: bigint, counted?: LeafCounts): LinearMapSummary {
   const g = pt.geometry;
   const s = pt.stats();
-  // Distance from the leaf of PUD, PMD and PTE tables; the top table (PGD) is not counted.
+  // Distance from the leaf of P4D, PUD, PMD and PTE tables; the top table (PGD) is not counted.
   const live = (d: number) => (d < g.levels - 1 ? s.levels[d].live : 0);
-  const tables = { pud: live(2), pmd: live(1), pte: live(0) };
+  const tables = { ...(g.levels === 5 ? { p4d: live(3) } : {}), pud: live(2), pmd: live(1), pte: live(0) };
   const leaves = counted ?? countLeaves(pt, start, end);
   return {
     tables,
-    tableBytes: (tables.pud + tables.pmd + tables.pte) * Number(g.pageSize),
+    tableBytes: ((tables.p4d ?? 0) + tables.pud + tables.pmd + tables.pte) * Number(g.pageSize),
     leaves: {
       pudBlocks: leaves.entries[1] ?? 0,
       pmdBlocks: leaves.entries[2] ?? 0,
