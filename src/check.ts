@@ -34,7 +34,7 @@
  *    [15:12]); in leaves and in the table descriptors on the paths of the single walks below.
  *    Invalid entries are software's and are not judged, except for their CONT groups.
  * 4. `stats`, `table-count`: for every level `d`, `live === allocated - freed >= 0`; `liveFrames`
- *    is their sum, `tableBytes` is `liveFrames` pages; the top level holds exactly the PGD; and the
+ *    is their sum, `tableBytes` is the live tables below the PGD, in bytes; the top level holds exactly the PGD; and the
  *    live tables of each level are exactly the tables a walk from the PGD reaches. The reachable
  *    tables come from one `ranges({ mask: 0n })` over the whole TTBR1 range (coalesced by level
  *    only): ranges descends every table descriptor and reports every other entry, empty or not, at
@@ -288,8 +288,9 @@ function checkTables(pt: PageTableEngine, report: Report): number {
     live += l.live;
   });
   if (s.liveFrames !== live) report("stats", `liveFrames ${s.liveFrames} is not the levels' live tables, ${live}`);
-  const bytes = BigInt(s.liveFrames) * g.pageSize;
-  if (BigInt(s.tableBytes) !== bytes) report("stats", `tableBytes ${s.tableBytes} is not liveFrames ${s.liveFrames} pages (${bytes})`);
+  const below = s.liveFrames - s.levels[top].live;
+  const bytes = BigInt(below) * g.pageSize;
+  if (BigInt(s.tableBytes) !== bytes) report("stats", `tableBytes ${s.tableBytes} is not the ${below} live tables below the PGD (${bytes})`);
 
   // Reachable tables per level: distinct va >> shift(d + 1) over VAs reported at levels <= d.
   const reachable: bigint[] = new Array<bigint>(g.levels).fill(0n);

@@ -26,8 +26,15 @@ export interface PageTableOptions {
 /** The versions of `pgattr_change_is_safe()` the engines know. */
 export type SafeRule = "v6.1" | "v6.12" | "v7.3";
 
+/** The kernel's names of table levels (with fewer than five levels, the top one is the PGD). */
+export type TableLevelName = "PGD" | "P4D" | "PUD" | "PMD" | "PTE";
+
 /** Per-level counters, indexed by distance from the leaf (0 = PTE … 4). */
 export interface LevelStats {
+  /** The kernel's name of tables at this level, as `summary` and ptdump name them. */
+  name: TableLevelName;
+  /** The hardware lookup level of their entries, as `walk().level` and `ranges()` number it (3 = PTE; -1 = a five-level PGD). */
+  level: number;
   /** Table frames allocated at this level (the PGD counts at the top level). */
   allocated: number;
   /** Table frames freed at this level. */
@@ -44,7 +51,11 @@ export interface Stats {
   levels: LevelStats[];
   /** Live table frames, PGD included. */
   liveFrames: number;
-  /** Bytes of live table memory, PGD included (the kernel's cost). */
+  /**
+   * Bytes of the live tables below the PGD: what the kernel allocates to build the map, and what
+   * `summary`, the sweep and `summarize()` call tableBytes (the PGD, `swapper_pg_dir`, is part of the
+   * kernel image; it is in `liveFrames` and `levels`).
+   */
   tableBytes: number;
   /** Descriptors stored, all levels. */
   descriptorsWritten: number;
@@ -52,7 +63,7 @@ export interface Stats {
 
 /** What a table costs: the kernel's table memory beside the simulator's own. */
 export interface MemoryUsage {
-  /** Bytes of live table memory the kernel would use: `Stats.tableBytes`. */
+  /** Bytes of the live tables below the PGD: `Stats.tableBytes`. */
   tableBytes: number;
   /** Bytes the simulator holds for those tables (table storage, records, indexes). */
   simulatorBytes: number;

@@ -131,9 +131,9 @@ describe("the checker finds hand-made corruption (a fake 4K / 48-bit engine)", (
   function stats(live = [1, 1, 1, 1], allocated = live, freed = [0, 0, 0, 0]): Stats {
     const frames = live.reduce((a, b) => a + b, 0);
     return {
-      levels: live.map((l, d) => ({ allocated: allocated[d], freed: freed[d], live: l, writes: 0 })),
+      levels: live.map((l, d) => ({ name: (["PTE", "PMD", "PUD", "PGD"] as const)[d], level: 3 - d, allocated: allocated[d], freed: freed[d], live: l, writes: 0 })),
       liveFrames: frames,
-      tableBytes: frames * Number(P),
+      tableBytes: (frames - live[live.length - 1]) * Number(P), // the tables below the PGD
       descriptorsWritten: 0,
     };
   }

@@ -104,10 +104,11 @@ describe.each(ENGINES)("$name engine", ({ create }) => {
       const s = e.stats();
       // 4K, 48 bits: ceil((48 - 12) / 9) = 4 levels
       expect(s.levels).toHaveLength(4);
-      expect(s.levels[3]).toEqual({ allocated: 1, freed: 0, live: 1, writes: 0 });
+      expect(s.levels[3]).toEqual({ name: "PGD", level: 0, allocated: 1, freed: 0, live: 1, writes: 0 });
+      expect(s.levels.map((l) => [l.name, l.level])).toEqual([["PTE", 3], ["PMD", 2], ["PUD", 1], ["PGD", 0]]);
       expect(s.levels.slice(0, 3).every((l) => l.allocated === 0 && l.writes === 0)).toBe(true);
       expect(s.liveFrames).toBe(1);
-      expect(s.tableBytes).toBe(4096);
+      expect(s.tableBytes).toBe(0); // nothing below the PGD yet
       expect(s.descriptorsWritten).toBe(0);
       // every PGD entry is empty: one range at level 0 over the whole TTBR1 space
       expect(e.ranges()).toEqual([{ start: VA0, end: 1n << 64n, level: 0, descriptor: 0n }]);
@@ -123,11 +124,11 @@ describe.each(ENGINES)("$name engine", ({ create }) => {
       // frames: the PUD table under PGD[0] (frame 1). Writes: PGD[0] (table) + PUD[0] (block).
       expect(r).toEqual({ framesAllocated: 1, descriptorsWritten: 2 });
       const s = e.stats();
-      expect(s.levels[3]).toEqual({ allocated: 1, freed: 0, live: 1, writes: 1 });
-      expect(s.levels[2]).toEqual({ allocated: 1, freed: 0, live: 1, writes: 1 });
-      expect(s.levels[1]).toEqual({ allocated: 0, freed: 0, live: 0, writes: 0 });
-      expect(s.levels[0]).toEqual({ allocated: 0, freed: 0, live: 0, writes: 0 });
-      expect(s).toMatchObject({ liveFrames: 2, tableBytes: 8192, descriptorsWritten: 2 });
+      expect(s.levels[3]).toEqual({ name: "PGD", level: 0, allocated: 1, freed: 0, live: 1, writes: 1 });
+      expect(s.levels[2]).toEqual({ name: "PUD", level: 1, allocated: 1, freed: 0, live: 1, writes: 1 });
+      expect(s.levels[1]).toEqual({ name: "PMD", level: 2, allocated: 0, freed: 0, live: 0, writes: 0 });
+      expect(s.levels[0]).toEqual({ name: "PTE", level: 3, allocated: 0, freed: 0, live: 0, writes: 0 });
+      expect(s).toMatchObject({ liveFrames: 2, tableBytes: 4096, descriptorsWritten: 2 }); // the PUD table
 
       const w = e.walk(VA0 + 0x1234_5678n);
       // block at hardware level 1: PA = OA[47:30] | VA[29:0] = 0x40000000 + 0x12345678

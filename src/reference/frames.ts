@@ -4,6 +4,7 @@
  * call runs inside a transaction so that a refused call leaves nothing behind (the contract's
  * "refused before anything is written").
  */
+import { statsOfLevels, tableLevelName } from "../stats.js";
 import type { LevelStats, Stats } from "../types.js";
 
 /** Counters of one level `d` (distance from the leaf). */
@@ -151,19 +152,15 @@ export class FramePool {
 
   /** The counters in the shape of `Stats`. */
   stats(pageSize: bigint): Stats {
-    const levels: LevelStats[] = this.counters.map((c) => ({
+    const levels: LevelStats[] = this.counters.map((c, d) => ({
+      name: tableLevelName(d, this.counters.length),
+      level: 3 - d,
       allocated: c.allocated,
       freed: c.freed,
       live: c.allocated - c.freed,
       writes: c.writes,
     }));
-    const liveFrames = levels.reduce((n, l) => n + l.live, 0);
-    return {
-      levels,
-      liveFrames,
-      tableBytes: liveFrames * Number(pageSize),
-      descriptorsWritten: levels.reduce((n, l) => n + l.writes, 0),
-    };
+    return statsOfLevels({ pageSize }, levels);
   }
 
   /** Drops every frame (dispose). */
