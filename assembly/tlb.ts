@@ -33,10 +33,33 @@ let walkLevels: u64 = 0;
 /** Sizes held by each TLB level (bit s). */
 const SIZES: usize = memory.data(3 * 8, 8);
 
-// @ts-ignore: decorator
-@inline function bump(i: i32): void {
-  const p = TLB_STATS + (<usize>i << 3);
-  store<u64>(p, load<u64>(p) + 1);
+// The counters, kept in globals while a batch runs and published to TLB_STATS after it. A level's
+// lookups are the accesses (L1) or the misses of the level before it.
+let accesses: u64 = 0;
+let walks: u64 = 0;
+let walkRefs: u64 = 0;
+let faults: u64 = 0;
+let walkCacheLookups: u64 = 0;
+let walkCacheHits: u64 = 0;
+let misses0: u64 = 0;
+let misses1: u64 = 0;
+let misses2: u64 = 0;
+
+/** Writes the counters where the host reads them. */
+function publish(): void {
+  store<u64>(TLB_STATS, accesses);
+  store<u64>(TLB_STATS, walks, 8);
+  store<u64>(TLB_STATS, walkRefs, 16);
+  store<u64>(TLB_STATS, faults, 24);
+  store<u64>(TLB_STATS, walkCacheLookups, 32);
+  store<u64>(TLB_STATS, walkCacheHits, 40);
+  let lookups = accesses;
+  for (let i = 0; i < levels; i++) {
+    const m = i == 0 ? misses0 : i == 1 ? misses1 : misses2;
+    store<u64>(TLB_STATS + 64 + (<usize>i << 4), lookups);
+    store<u64>(TLB_STATS + 72 + (<usize>i << 4), m);
+    lookups = m;
+  }
 }
 
 /** Applies TLB_CONFIG and empties every cache. Returns 0, or -1 for a configuration it cannot hold. */
@@ -60,6 +83,7 @@ export function tlbConfigure(): i32 {
     const p = TLB_CONFIG + 32 + (3 << 5);
     if (!configureCache(3, <u32>load<u64>(p), <u32>load<u64>(p, 8), <u32>load<u64>(p, 16), seed + 3)) return -1;
   }
+  accesses = walks = walkRefs = faults = walkCacheLookups = walkCacheHits = misses0 = misses1 = misses2 = 0;
   memory.fill(TLB_STATS, 0, 16 * 8);
   return 0;
 }
@@ -142,18 +166,18 @@ function walkLanes(vas: usize, m: usize): void {
 /** One access: TLB levels in turn, then the walk cache and the walk (done ahead, in lane j). */
 // @ts-ignore: decorator
 @inline function access(va: u64, j: usize): void {
-  bump(0);
   for (let i = 0; i < levels; i++) {
-    bump(8 + 2 * i);
     const s = lookupLevel(i, va);
     if (s != 0) {
       fillLevels(i, va, s);
       return;
     }
-    bump(9 + 2 * i);
+    if (i == 0) misses0++;
+    else if (i == 1) misses1++;
+    else misses2++;
   }
   if (va < TTBR1_BASE) {
-    bump(3); // outside TTBR1: a fault before any walk
+    faults++; // outside TTBR1: a fault before any walk
     return;
   }
   const end = load<u32>(LANE_END + (j << 3));
@@ -162,13 +186,13 @@ function walkLanes(vas: usize, m: usize): void {
   // The deepest walk-cache entry for va (a table descriptor at level h) saves reading levels >= h.
   let start = TOP;
   if (walkCache >= 0) {
-    bump(4);
+    walkCacheLookups++;
     let held = heldLevels(walkCache) & walkLevels;
     while (held != 0) {
       const h = <i32>ctz(held);
       const s = <u64>levelShift(h);
       if (lookup(walkCache, walkKey(va, s, h), setOf(walkCache, va, s)) >= 0) {
-        bump(5);
+        walkCacheHits++;
         start = h - 1;
         break;
       }
@@ -177,9 +201,9 @@ function walkLanes(vas: usize, m: usize): void {
   }
   // An entry above the leaf can only be there if the tables changed under a configured TLB.
   if (start < leafD) start = leafD;
-  bump(1);
+  walks++;
   const refs = <u64>(start - leafD + 1);
-  store<u64>(TLB_STATS + 16, load<u64>(TLB_STATS + 16) + refs);
+  walkRefs += refs;
   // The table descriptors this walk read go into the walk cache, top first.
   if (walkCache >= 0) {
     for (let d = start; d > leafD; d--) {
@@ -189,7 +213,7 @@ function walkLanes(vas: usize, m: usize): void {
     }
   }
   if (!ok) {
-    bump(3);
+    faults++;
     return;
   }
   fillLevels(levels, va, <u64>load<u32>(LANE_END + (j << 3), 4));
@@ -203,6 +227,8 @@ export function tlbRun(vas: usize, n: u32): void {
     walkLanes(at, m);
     for (let j: usize = 0; j < m; j++) access(load<u64>(at + (j << 3)), j);
   }
+  accesses += <u64>n;
+  publish();
 }
 
 export { WALK_CLASS };
