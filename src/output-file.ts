@@ -5,8 +5,8 @@
  * /dev/stdout or a pipe by a regular file would be wrong); a symbolic link followed to its target,
  * which is then treated by the same rules. Errors name the path the user gave, never the temporary.
  */
-import { chmodSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { chmodSync, lstatSync, mkdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
 /** A file or folder that could not be written: `path` is the user's, `reason` says why, `option` which option named it. */
 export class OutputFileError extends Error {
@@ -32,6 +32,8 @@ function reasonOf(e: unknown): string {
     ENOSPC: "no space left on the device",
     EISDIR: "is a folder",
     EEXIST: "exists and is not a folder",
+    ENAMETOOLONG: "name too long",
+    ELOOP: "too many levels of symbolic links",
   };
   return (code && words[code]) ?? (e as Error).message;
 }
@@ -55,18 +57,19 @@ export function makeDirs(dir: string, shown = dir): void {
     mkdirSync(full);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new OutputFileError(shown, reasonOf(e));
+    // EEXIST after ENOENT: a dangling symbolic link, or a race; only a folder will do.
+    if (!statSafe(full)?.isDirectory()) throw new OutputFileError(shown, "exists and is not a folder");
   }
 }
 
 /** Writes `content` to `path` as the module comment says. */
 export function writeOutput(path: string, content: string | Uint8Array): void {
+  // Follow symbolic links one by one (so that a dangling chain ends at the file to create), as the
+  // kernel would, giving up after 40 as it does.
   let target = path;
-  if (lstatSafe(path)?.isSymbolicLink()) {
-    try {
-      target = realpathSync(path);
-    } catch {
-      target = resolve(dirname(path), readlinkSync(path)); // a dangling link: write where it points
-    }
+  for (let hops = 0; lstatSafe(target)?.isSymbolicLink(); hops++) {
+    if (hops === 40) throw new OutputFileError(path, "too many levels of symbolic links");
+    target = resolve(dirname(target), readlinkSync(target));
   }
   const st = statSafe(target);
   if (st && st.isDirectory()) throw new OutputFileError(path, "is a folder");
@@ -79,7 +82,8 @@ export function writeOutput(path: string, content: string | Uint8Array): void {
     }
     return;
   }
-  const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+  // A short hidden name beside the target: its own length never makes the path too long.
+  const tmp = join(dirname(target), `.${Math.random().toString(36).slice(2, 10)}.tmp`);
   try {
     writeFileSync(tmp, content);
     if (st) chmodSync(tmp, st.mode & 0o7777);

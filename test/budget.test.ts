@@ -32,6 +32,23 @@ describe("memory budget", () => {
     expect(pt.map(VA, 0x4000_0000n, 1n << 30n, pageKernel(), PAGES).framesAllocated).toBe(514);
   });
 
+  it("a budget past wasm32's 4 GiB is no limit (not wrapped to 0); a recycled engine keeps to a smaller one", () => {
+    const big = new WasmPageTable({ memoryBudget: 2 ** 64 });
+    expect(big.map(VA, 0x4000_0000n, 1n << 30n, pageKernel(), PAGES).framesAllocated).toBe(514);
+    // 16 GiB of dense tables leave the instance with more than 32 MiB of memory ...
+    const old = new WasmPageTable({ implicitLeaves: false });
+    old.map(VA, 0x4000_0000n, 16n << 30n, pageKernel(), PAGES);
+    old.reset();
+    // ... which a recycled table with a 32 MiB budget may not hold: it gets a fresh instance instead.
+    expect(old.memoryUsage().wasmMemoryBytes).toBeGreaterThan(32 * 2 ** 20);
+    const pt = WasmPageTable.recycled(old, { memoryBudget: 32 * 2 ** 20 });
+    expect(pt.memoryUsage().wasmMemoryBytes).toBeLessThanOrEqual(32 * 2 ** 20);
+    // A bad option leaves the engine given up unused: it can still be used.
+    const spare = new WasmPageTable();
+    expect(() => WasmPageTable.recycled(spare, { memoryBudget: -1 })).toThrow(/memoryBudget/);
+    expect(spare.stats().liveFrames).toBe(1);
+  });
+
   it("the CLI: --memory-budget refuses in one line, exit 2, no output file", () => {
     const out = join(mkdtempSync(join(tmpdir(), "budget-")), "s.json");
     const r = spawnSync(process.execPath, [CLI, "summary", "--memmap", "64T@0x0", "--cmdline", "rodata=full", "--memory-budget", "128M", "--json", "-o", out], { encoding: "utf8" });

@@ -85,3 +85,24 @@ describe("--version", () => {
     expect(r.out.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
   });
 });
+
+describe("writeOutput and makeDirs (src/output-file.ts)", () => {
+  it("follow a dangling chain of links to the file to create, refuse a loop, keep names short, refuse a dangling folder", async () => {
+    const { makeDirs, writeOutput } = await import("../src/output-file.js");
+    const dir = mkdtempSync(join(tmpdir(), "out-chain-"));
+    symlinkSync("b", join(dir, "a"));
+    symlinkSync("c", join(dir, "b"));
+    writeOutput(join(dir, "a"), "hello\n");
+    expect(lstatSync(join(dir, "b")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, "c"), "utf8")).toBe("hello\n");
+    symlinkSync("loop", join(dir, "loop"));
+    expect(() => writeOutput(join(dir, "loop"), "x")).toThrow(/loop: too many levels of symbolic links/);
+    const long = join(dir, "f".repeat(250));
+    writeFileSync(long, "old");
+    writeOutput(long, "new");
+    expect(readFileSync(long, "utf8")).toBe("new");
+    symlinkSync("nowhere", join(dir, "dl"));
+    expect(() => makeDirs(join(dir, "dl"))).toThrow(/dl: exists and is not a folder/);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+});

@@ -91,3 +91,20 @@ describe("arm64-pgtable tlb", () => {
     expect(JSON.parse(readFileSync(out, "utf8")).rows[0].counts.accesses).toBe(100);
   });
 });
+
+describe("traces", () => {
+  it("a UTF-8 byte-order mark and CRLF lines are text; an endless line is refused at once", async () => {
+    const { detectTraceFormat, streamTrace } = await import("../src/tlb/trace.js");
+    const dir = mkdtempSync(join(tmpdir(), "tlb-bom-"));
+    const text = "\ufeff" + ["0xffff000000001000", "ffff000000002000"].join("\r\n") + "\r\n";
+    writeFileSync(join(dir, "bom.txt"), text);
+    expect(detectTraceFormat(join(dir, "bom.txt"))).toBe("text");
+    const got: bigint[] = [];
+    streamTrace(join(dir, "bom.txt"), "text", 10, { values: (v) => got.push(...v) });
+    expect(got).toEqual([0xffff000000001000n, 0xffff000000002000n]);
+    writeFileSync(join(dir, "long.txt"), "0".repeat(3 << 20));
+    const t0 = Date.now();
+    expect(() => streamTrace(join(dir, "long.txt"), "text", 10, { values: () => {} })).toThrow(/line 1: .* is not a hex VA/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});

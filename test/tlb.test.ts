@@ -140,7 +140,7 @@ describe("TLB model: wasm against the reference", () => {
   });
 
   it("the reference generator gives the wasm generator's stream", () => {
-    for (const spec of ["uniform", "seq:4K", "seq:60K:1G@1G", "ws:8M@2G", "mix:0.7*seq:4K+0.2*ws:1M@3G+0.1*uniform", "zipf:1.1", "mix:0.5*zipf:0.8:1G@2G+0.5*uniform"]) {
+    for (const spec of ["uniform", "seq:4K", "seq:60K:1G@1G", "ws:8M@2G", "mix:0.7*seq:4K+0.2*ws:1M@3G+0.1*uniform", "zipf:1.1", "mix:0.5*zipf:0.8:1G@2G+0.5*uniform", "mix:1*ws:4K@0+0.00000000000000001*ws:4K@1G"]) {
       const layout = layOut(parseWorkload(spec), ranges, 42n);
       const w = wasm.runTimeModel();
       w.setWorkload(layout);

@@ -62,6 +62,7 @@ export function runTlb(pt: PageTableEngine, linear: { start: bigint; end: bigint
     const path = o.workload.slice(6);
     if (path === "") throw new InvalidArgumentError("workload", "trace: needs a file (trace:FILE)");
     const limit = o.accesses ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new InvalidArgumentError("accesses", `${limit} is not a whole number of accesses above 0`);
     let format: TraceFormat;
     try {
       format = o.traceFormat ?? detectTraceFormat(path);

@@ -19,7 +19,9 @@ export function detectTraceFormat(path: string): TraceFormat {
   try {
     const head = Buffer.alloc(4096);
     const n = readSync(fd, head, 0, head.length, 0);
-    for (let i = 0; i < n; i++) {
+    // A UTF-8 byte-order mark starts some text files; it is not a reason to read them as raw.
+    const bom = n >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    for (let i = bom; i < n; i++) {
       const b = head[i];
       if (b !== 9 && b !== 10 && b !== 13 && (b < 32 || b > 126)) return "raw";
     }
@@ -41,6 +43,8 @@ export function streamTrace(
   sink: { bytes?: (b: Uint8Array) => void; values: (v: BigUint64Array) => void },
 ): number {
   const what = `trace ${path}`;
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidArgumentError("limit", `${limit} is not a whole number of VAs`);
+  if (limit === 0) return 0;
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -73,12 +77,17 @@ export function streamTrace(
     }
     let rest = "";
     let line = 0;
+    let first = true;
     const out = new BigUint64Array(CHUNK / 8);
     for (;;) {
       const n = readSync(fd, buf, 0, CHUNK, null);
-      const text = rest + buf.toString("latin1", 0, n);
+      let text = rest + buf.toString("latin1", 0, n);
+      if (first && text.startsWith("\xef\xbb\xbf")) text = text.slice(3); // a UTF-8 byte-order mark
+      first = false;
       const lines = text.split("\n");
       rest = n === 0 ? "" : (lines.pop() ?? "");
+      // No VA line is longer than this: a longer unfinished line is refused now, not carried on.
+      if (rest.length > 256) throw new InvalidArgumentError(what, `line ${line + lines.length + 1}: ${oneLine(JSON.stringify(rest.trim().slice(0, 40)))}… is not a hex VA`);
       let k = 0;
       for (const raw of lines) {
         line++;

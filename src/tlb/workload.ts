@@ -146,7 +146,11 @@ export function layOut(w: Workload, ranges: { va: bigint; length: bigint }[], se
     }
     const items = region.length / ZIPF_ITEM;
     if (c.kind === "zipf" && items === 0n) throw new InvalidArgumentError("workload", `"${oneLine(w.spec)}": a Zipf region needs at least one 4K item`);
-    const threshold = i === w.parts.length - 1 ? (1n << 64n) - 1n : BigInt(Math.floor((cumulative / sum) * 2 ** 53)) << 11n;
+    // A draw below the threshold picks this part; a share that rounds to 1 is capped at 2^64 - 1
+    // (2^64 itself would not fit the u64 the wasm generator reads).
+    const max = (1n << 64n) - 1n;
+    const scaledShare = BigInt(Math.floor((cumulative / sum) * 2 ** 53)) << 11n;
+    const threshold = i === w.parts.length - 1 || scaledShare > max ? max : scaledShare;
     return {
       kind: c.kind === "uniform" ? (0 as const) : c.kind === "seq" ? (1 as const) : (2 as const),
       threshold,

@@ -100,7 +100,7 @@ export class WasmPageTable implements PageTableEngine {
     const budget = options.memoryBudget ?? this.#x.memory.buffer.byteLength + freeMemory();
     if (!(budget > 0) || !Number.isFinite(budget)) throw new InvalidArgumentError("memoryBudget", `${budget} is not a number of bytes above 0`);
     this.#budget = Math.floor(budget);
-    this.#x.setMemoryBudget(BigInt(this.#budget));
+    this.#x.setMemoryBudget(BigInt(Math.min(this.#budget, 2 ** 32))); // wasm32 never exceeds 4 GiB
     if (rc !== 0) throw new OutOfMemoryError(1, "wasm memory could not hold the PGD");
   }
 
@@ -118,10 +118,16 @@ export class WasmPageTable implements PageTableEngine {
    * fault in again. An unusable `old` gives a fresh instance.
    */
   static recycled(old: WasmPageTable, options: WasmPageTableOptions = {}): WasmPageTable {
+    checkOptions(options); // a refused option leaves `old` as it was
+    if (options.memoryBudget !== undefined && !(options.memoryBudget > 0 && Number.isFinite(options.memoryBudget))) {
+      throw new InvalidArgumentError("memoryBudget", `${options.memoryBudget} is not a number of bytes above 0`);
+    }
     const x = old.#x;
     const usable = x !== undefined && old.#unusable === undefined;
     old.dispose();
-    if (!usable || options.implicitLeaves === false) return new WasmPageTable(options);
+    // Memory already larger than the budget cannot be given back: a fresh instance keeps to it.
+    const fits = usable && (options.memoryBudget === undefined || x.memory.buffer.byteLength <= options.memoryBudget);
+    if (!fits || options.implicitLeaves === false) return new WasmPageTable(options);
     return new WasmPageTable(options, x, true);
   }
 
