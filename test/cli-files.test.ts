@@ -1,18 +1,13 @@
 /** Output and input files as a user names them: links, FIFOs, devices, bad folders, endless inputs. */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ROOT, runCli as run } from "./run-cli.js";
 
-const ROOT = join(import.meta.dirname, "..");
-const CLI = join(ROOT, "dist", "src", "cli", "main.js");
 const SUMMARY = ["summary", "--memmap", "4G@0x40000000", "--cmdline", "rodata=on"];
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe("output files", () => {
   const expected = run(...SUMMARY).out;

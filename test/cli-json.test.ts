@@ -1,16 +1,10 @@
 /** `--json` on the commands that print results: the same facts as their text. */
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ROOT, runCli as run } from "./run-cli.js";
 
-const ROOT = join(import.meta.dirname, "..");
-const CLI = join(ROOT, "dist", "src", "cli", "main.js");
 const QEMU = join(ROOT, "test", "fixtures", "qemu", "6.1");
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe("--json", () => {
   it("translate: PA = VA - PAGE_OFFSET + memstart in a mapped page; null in a hole", () => {

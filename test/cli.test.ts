@@ -1,18 +1,13 @@
 /** The command line as a user runs it: real outputs, exit codes, one-line errors, no partial files. */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CLI, ROOT, runCli as run } from "./run-cli.js";
 
-const ROOT = join(import.meta.dirname, "..");
-const CLI = join(ROOT, "dist", "src", "cli", "main.js");
 const QEMU = join(ROOT, "test", "fixtures", "qemu", "6.1");
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 function linearSection(text: string): string {
   const lines = text.split("\n");

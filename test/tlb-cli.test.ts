@@ -1,16 +1,11 @@
 /** `arm64-pgtable tlb` as a user runs it: hand-derived counts, traces, and one-line refusals. */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runCli as run } from "./run-cli.js";
 
-const CLI = join(import.meta.dirname, "..", "dist", "src", "cli", "main.js");
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 // 1 GiB at 0x40000000 page by page (rodata=full): its linear map starts at PAGE_OFFSET.
 const MACHINE = ["--memmap", "1G@0x40000000", "--cmdline", "rodata=full", "--core", "cortex-a53"];
