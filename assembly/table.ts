@@ -4,7 +4,7 @@
 // hoisted into arguments.
 import { PMD_TYPE_TABLE, PTE_TYPE_MASK } from "./descriptor";
 import { frameOf, frameSlot, implicitEntry, isImplicit } from "./frames";
-import { entryIndex } from "./geometry";
+import { entryIndex, hwBlockLevel } from "./geometry";
 
 /** Address of addr's entry in the level-d table stored at `table` (a real table, not a record). */
 // @ts-ignore: decorator
@@ -16,6 +16,17 @@ import { entryIndex } from "./geometry";
 // @ts-ignore: decorator
 @inline export function isTable(desc: u64, d: i32): bool {
   return d > 0 && (desc & PTE_TYPE_MASK) == PMD_TYPE_TABLE;
+}
+
+/**
+ * Whether `desc`, read at level d, is a leaf the hardware takes: a page (0b11) at the last level, or
+ * a block (0b01) at a level where the architecture has blocks. Anything else that is not a table
+ * faults.
+ */
+// @ts-ignore: decorator
+@inline export function isLeaf(desc: u64, d: i32): bool {
+  const type = desc & PTE_TYPE_MASK;
+  return d == 0 ? type == PMD_TYPE_TABLE : type == 1 && hwBlockLevel(d);
 }
 
 /** The slot (frames.ts) of the table a table descriptor points to: its address, or an implicit record. */

@@ -7,11 +7,11 @@
 // table descriptors by level; a hit at level d means the walk reads only the levels below it. A walk
 // cache may be its own cache or share an L2 TLB's sets (Neoverse N1 keeps walk entries in its L2 TLB).
 // Data side only; no prefetch, no speculation, one access at a time (docs/tlb-model.md).
-import { PMD_TYPE_TABLE, PTE_CONT, PTE_TYPE_MASK, TABLE_OA } from "./descriptor";
-import { frameCount, frameSlot } from "./frames";
-import { CONT_PMDS, CONT_PTES, TOP, TTBR1_BASE, hwBlockLevel, levelShift } from "./geometry";
+import { PTE_CONT } from "./descriptor";
+import { frameCount, frameOf, frameSlot } from "./frames";
+import { CONT_PMDS, CONT_PTES, TOP, TTBR1_BASE, levelShift } from "./geometry";
 import { WALK_CLASS, configureCache, fill, heldLevels, heldShifts, lookup, setOf, translationKey, walkKey } from "./tlb-cache";
-import { childSlot, entryIn, isTable } from "./table";
+import { childSlot, entryIn, isLeaf, isTable } from "./table";
 
 /**
  * Configuration the host writes before tlbConfigure(), u64 each: [0] TLB levels (1-3), [1] walk
@@ -148,13 +148,12 @@ function walkLanes(vas: usize, m: usize): void {
       if (slot == 0) continue;
       const va = load<u64>(vas + (j << 3));
       const desc = entryIn(slot, d, va);
-      if (isTable(desc, d) && (desc & TABLE_OA) >> levelShift(0) < top) {
+      if (isTable(desc, d) && <u64>frameOf(desc) < top) { // a table of this pool (as translate())
         store<u64>(LANE_SLOT + (j << 3), childSlot(desc));
         continue;
       }
       store<u64>(LANE_SLOT + (j << 3), 0);
-      const type = desc & PTE_TYPE_MASK;
-      const leaf = (d == 0 && type == PMD_TYPE_TABLE) || (d > 0 && type == 1 && hwBlockLevel(d));
+      const leaf = isLeaf(desc, d);
       let shift = <u32>levelShift(d);
       if (leaf && (desc & PTE_CONT) != 0 && d <= 1) shift += <u32>ctz(d == 0 ? CONT_PTES : CONT_PMDS);
       store<u32>(LANE_END + (j << 3), leaf ? <u32>d : <u32>d | FAULT_BIT);

@@ -1,8 +1,8 @@
 // The hardware's stage-1 walk from TTBR1: single (with the path) and batched.
 import { PMD_TYPE_TABLE, PTE_TYPE_MASK, TABLE_ATTR_MASK, TABLE_OA, decodeOA } from "./descriptor";
 import { fixedLayout, frameAddr, frameCount, frameMap, frameOf, frameSlot, isImplicit, simulatorBytes } from "./frames";
-import { childSlot, entryIn, isTable } from "./table";
-import { BITS_PER_LEVEL, LEVELS, LPA, LPA2, PAGE_SHIFT, TOP, TOP_ENTRIES, TTBR1_BASE, hwBlockLevel, levelShift } from "./geometry";
+import { childSlot, entryIn, isLeaf, isTable } from "./table";
+import { BITS_PER_LEVEL, LEVELS, LPA, LPA2, PAGE_SHIFT, TOP, TOP_ENTRIES, TTBR1_BASE, levelShift } from "./geometry";
 
 /** Fault kinds. */
 export const FAULT_NONE: u64 = 0;
@@ -34,16 +34,14 @@ function translate(va: u64, path: usize): u64 {
     while (true) {
       desc = entryIn(slot, d, va);
       if (path != 0) store<u64>(path + (<usize>(TOP - d) << 3), desc);
-      const type = desc & PTE_TYPE_MASK;
-      const offsetMask = (<u64>1 << levelShift(d)) - 1;
       if (isTable(desc, d)) {
         if (<u64>frameOf(desc) >= top) break; // not a table of this pool: a fault
         slot = childSlot(desc);
         d--;
         continue;
       }
-      // A page at the last level; 0b01 a block where the architecture allows one; anything else faults.
-      if ((d == 0 && type == PMD_TYPE_TABLE) || (type == 1 && d > 0 && hwBlockLevel(d))) {
+      if (isLeaf(desc, d)) {
+        const offsetMask = (<u64>1 << levelShift(d)) - 1;
         pa = (decodeOA(desc) & ~offsetMask) | (va & offsetMask);
       }
       break;

@@ -94,9 +94,10 @@ function memoryMapError(source: string, input: string) {
   };
 }
 
-function ptdumpError(source: string, input: string) {
+/** An error of class `kind` naming `source`, a line from 1 to the input's last, and a one-line reason. */
+function lineError(kind: typeof PtdumpParseError | typeof ConfigError, source: string, input: string) {
   return (e: unknown): string | undefined => {
-    if (!(e instanceof PtdumpParseError)) return "not a PtdumpParseError";
+    if (!(e instanceof kind)) return `not a ${kind.name}`;
     if (e.source !== source) return `names ${e.source}, not ${source}`;
     if (!Number.isInteger(e.line) || e.line < 1 || e.line > lineCount(input)) return `line ${e.line} is outside the input's ${lineCount(input)} lines`;
     if (e.reason.trim() === "" || ONE_LINE.test(e.message)) return "no reason, or not one line";
@@ -105,16 +106,8 @@ function ptdumpError(source: string, input: string) {
   };
 }
 
-function configError(source: string, input: string) {
-  return (e: unknown): string | undefined => {
-    if (!(e instanceof ConfigError)) return "not a ConfigError";
-    if (e.source !== source) return `names ${e.source}, not ${source}`;
-    if (!Number.isInteger(e.line) || e.line < 1 || e.line > lineCount(input)) return `line ${e.line} is outside the input's ${lineCount(input)} lines`;
-    if (e.reason.trim() === "" || ONE_LINE.test(e.message)) return "no reason, or not one line";
-    if (!e.message.startsWith(`${source}:${e.line}: `)) return "the message does not name the source and line";
-    return undefined;
-  };
-}
+const ptdumpError = (source: string, input: string) => lineError(PtdumpParseError, source, input);
+const configError = (source: string, input: string) => lineError(ConfigError, source, input);
 
 /** The command line is one option, not a file: its errors name `--cmdline` and the parameter. */
 function cmdlineError(e: unknown): string | undefined {

@@ -70,14 +70,10 @@ export const HOST_FILES = {
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 const TOP = 1n << 64n;
 
-/** Why a read failed, in a few words. */
+/** Why a read failed, in a few words (readInputText's reason; on this machine root can read what a user cannot). */
 function reason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return "no such file";
-  if (code === "EACCES" || code === "EPERM") return "permission denied (run as root)";
-  if (code === "EISDIR") return "is a directory";
-  if (e instanceof InputFileError) return e.reason;
-  return (e as Error).message.split("\n")[0];
+  if (!(e instanceof InputFileError)) return (e as Error).message.split("\n")[0];
+  return e.reason === "permission denied" ? "permission denied (run as root)" : e.reason;
 }
 
 /** A file `host` needs: its text, or a one-line usage error naming it. */

@@ -6,11 +6,12 @@
 import { InvalidArgumentError } from "../errors.js";
 import { checkTlbConfig, setsOf, sizeMask, walkLevelMask, type CacheShape, type TlbConfig } from "../tlb/config.js";
 import type { TlbCounts } from "../tlb/metrics.js";
-import type { WorkloadLayout } from "../tlb/workload.js";
+import { MAX_COMPONENTS, MAX_RANGES, type WorkloadLayout } from "../tlb/workload.js";
 import type { EngineExports } from "./module.js";
 
 const POLICY = { lru: 0n, plru: 1n, random: 2n } as const;
-const MAX_RANGES = 64;
+/** u64 words of the wasm generator's WORKLOAD area: a header of 4, the ranges, the components (16 each). */
+const WORKLOAD_WORDS = 4 + MAX_RANGES * 2 + MAX_COMPONENTS * 16;
 
 /** The model over one wasm page table. `call` runs an engine call as WasmPageTable does (traps typed). */
 export class WasmTlb {
@@ -49,8 +50,8 @@ export class WasmTlb {
   setWorkload(layout: WorkloadLayout): void {
     if (layout.ranges.length > MAX_RANGES) throw new InvalidArgumentError("workload", `at most ${MAX_RANGES} ranges`);
     this.#call((x) => {
-      const w = new BigUint64Array(x.memory.buffer, x.workloadPtr(), 4 + 64 * 2 + 8 * 16);
-      const f = new Float64Array(x.memory.buffer, x.workloadPtr(), 4 + 64 * 2 + 8 * 16);
+      const w = new BigUint64Array(x.memory.buffer, x.workloadPtr(), WORKLOAD_WORDS);
+      const f = new Float64Array(x.memory.buffer, x.workloadPtr(), WORKLOAD_WORDS);
       w.fill(0n);
       w[0] = BigInt(layout.ranges.length);
       w[1] = BigInt(layout.components.length);
